@@ -1,0 +1,55 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { METRICS_VIEW } from '../http/labels.js';
+import { currentDistribution } from '../state.js';
+import { respondWithMetrics } from './respond.js';
+
+/** Marks the in-app handler so framework adapters can name its route `prometheus-django-metrics`. */
+export const kMetricsHandler = Symbol.for('otel-django-metrics.metrics-handler');
+
+export function isMetricsHandler(fn: unknown): boolean {
+  return typeof fn === 'function' && (fn as { [kMetricsHandler]?: true })[kMetricsHandler] === true;
+}
+
+type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * The in-app metrics endpoint, for node:http and express (`app.get('/metrics', metricsHandler())`).
+ * Its view is `prometheus-django-metrics` whatever the mount path, and the route match happens
+ * before the scrape, so a scrape counts itself in #10 as with django-prometheus.
+ */
+export function metricsHandler(): NodeHandler {
+  const handler: NodeHandler = (req, res) => {
+    const d = currentDistribution();
+    if (d === undefined) {
+      res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end('otel-django-metrics is not started\n');
+      return;
+    }
+    d.http.matchRoute(req, METRICS_VIEW);
+    respondWithMetrics(() => d.scrape(), req, res);
+  };
+  return Object.assign(handler, { [kMetricsHandler]: true as const });
+}
+
+/** koa middleware form: `router.get('/metrics', koaMetricsHandler())`. */
+export function koaMetricsHandler(): (ctx: { req: IncomingMessage; res: ServerResponse; respond?: boolean }) => void {
+  const handler = metricsHandler();
+  return Object.assign(
+    (ctx: { req: IncomingMessage; res: ServerResponse; respond?: boolean }) => {
+      ctx.respond = false; // koa must not write a response of its own
+      handler(ctx.req, ctx.res);
+    },
+    { [kMetricsHandler]: true as const },
+  );
+}
+
+/** fastify route handler form: `app.get('/metrics', fastifyMetricsHandler())`. */
+export function fastifyMetricsHandler(): (request: { raw: IncomingMessage }, reply: { raw: ServerResponse; hijack(): void }) => void {
+  const handler = metricsHandler();
+  return Object.assign(
+    (request: { raw: IncomingMessage }, reply: { raw: ServerResponse; hijack(): void }) => {
+      reply.hijack(); // fastify must not send a reply of its own
+      handler(request.raw, reply.raw);
+    },
+    { [kMetricsHandler]: true as const },
+  );
+}

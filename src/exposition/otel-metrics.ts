@@ -1,0 +1,70 @@
+import type { Attributes } from '@opentelemetry/api';
+import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { escapeLabelValue, familyHeader, formatFloat } from './format.js';
+
+/**
+ * Prometheus text for what the OTel SDK collected (user metrics from `metrics.getMeter()`,
+ * instrumentation metrics renamed by views): the exporter's naming rules (sanitised names,
+ * `_total` on monotonic sums), without unit suffixes, and with prometheus_client's number format.
+ * Scope labels and `target_info` only with `PROMETHEUS_OTEL_INFO=true` (E9).
+ */
+export function writeOtelMetrics(out: string[], collected: ResourceMetrics, withOtelInfo: boolean): void {
+  if (withOtelInfo) writeTargetInfo(out, collected.resource.attributes);
+  for (const scope of collected.scopeMetrics) {
+    const scopeLabels: Attributes = withOtelInfo
+      ? { otel_scope_name: scope.scope.name, ...(scope.scope.version ? { otel_scope_version: scope.scope.version } : {}) }
+      : {};
+    for (const metric of scope.metrics) writeMetric(out, metric, scopeLabels);
+  }
+}
+
+function writeMetric(out: string[], metric: MetricData, scopeLabels: Attributes): void {
+  const base = sanitizeName(metric.descriptor.name);
+  switch (metric.dataPointType) {
+    case DataPointType.SUM: {
+      const name = metric.isMonotonic && !base.endsWith('_total') ? `${base}_total` : base;
+      out.push(familyHeader(name, metric.descriptor.description, metric.isMonotonic ? 'counter' : 'gauge'));
+      for (const p of metric.dataPoints) out.push(`${name}${labels({ ...scopeLabels, ...p.attributes })} ${formatFloat(p.value)}\n`);
+      return;
+    }
+    case DataPointType.GAUGE:
+      out.push(familyHeader(base, metric.descriptor.description, 'gauge'));
+      for (const p of metric.dataPoints) out.push(`${base}${labels({ ...scopeLabels, ...p.attributes })} ${formatFloat(p.value)}\n`);
+      return;
+    case DataPointType.HISTOGRAM:
+      out.push(familyHeader(base, metric.descriptor.description, 'histogram'));
+      for (const p of metric.dataPoints) {
+        const attrs = { ...scopeLabels, ...p.attributes };
+        const { boundaries, counts } = p.value.buckets;
+        let cumulative = 0;
+        for (let i = 0; i < counts.length; i++) {
+          cumulative += counts[i]!;
+          const le = i < boundaries.length ? formatFloat(boundaries[i]!) : '+Inf';
+          out.push(`${base}_bucket${labels({ ...attrs, le })} ${formatFloat(cumulative)}\n`);
+        }
+        const l = labels(attrs);
+        out.push(`${base}_count${l} ${formatFloat(p.value.count)}\n${base}_sum${l} ${formatFloat(p.value.sum ?? 0)}\n`);
+      }
+      return;
+    default:
+      // Exponential histograms have no text-format 0.0.4 representation.
+      return;
+  }
+}
+
+function writeTargetInfo(out: string[], resource: Attributes): void {
+  out.push(familyHeader('target_info', 'Target metadata', 'gauge'));
+  out.push(`target_info${labels(resource)} 1.0\n`);
+}
+
+function sanitizeName(name: string): string {
+  const s = name.replace(/[^a-zA-Z0-9_:]/g, '_');
+  return /^[0-9]/.test(s) ? `_${s}` : s;
+}
+
+function labels(attrs: Attributes): string {
+  const keys = Object.keys(attrs).sort();
+  if (keys.length === 0) return '';
+  const pairs = keys.map((k) => `${k.replace(/[^a-zA-Z0-9_]/g, '_')}="${escapeLabelValue(String(attrs[k]))}"`);
+  return `{${pairs.join(',')}}`;
+}

@@ -1,0 +1,65 @@
+import { createServer, type Server } from 'node:http';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { markOwnServer } from './own-server.js';
+import { respondWithMetrics } from './respond.js';
+
+/**
+ * The dedicated metrics server: `GET /metrics` only, never counted, never keeping the app alive
+ * (unref), and never fatal: a port in use is one line, then the app runs on without it.
+ */
+export function startMetricsServer(
+  config: Pick<Config, 'port' | 'portRange' | 'address'>,
+  scrape: () => Promise<string>,
+  log: Logger,
+): { server: Server; port: Promise<number | undefined> } {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/metrics' && path !== '/metrics/') {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not Found\n');
+    } else if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('Method Not Allowed\n');
+    } else {
+      respondWithMetrics(scrape, req, res);
+    }
+  });
+  markOwnServer(server);
+  server.unref();
+  return { server, port: listen(server, config, log) };
+}
+
+async function listen(server: Server, config: Pick<Config, 'port' | 'portRange' | 'address'>, log: Logger): Promise<number | undefined> {
+  if (config.portRange) {
+    const [first, last] = config.portRange;
+    for (let port = first; port <= last; port++) {
+      if (await tryListen(server, port, config.address)) {
+        log(`Exporting Prometheus /metrics/ on port ${port}`);
+        return port;
+      }
+    }
+    log('Cannot export Prometheus /metrics/ - no available ports in supplied range');
+    return undefined;
+  }
+  if (config.port === undefined) return undefined;
+  const ok = await tryListen(server, config.port, config.address);
+  if (ok) return config.port;
+  log(`cannot listen on ${config.address ?? '*'}:${config.port} (${ok === false ? 'in use' : 'unavailable'}); serving no dedicated /metrics endpoint`);
+  return undefined;
+}
+
+/** Resolves true when listening, false when the port is taken, null on any other bind error. */
+function tryListen(server: Server, port: number, host: string | undefined): Promise<boolean | null> {
+  return new Promise((resolve) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      resolve(err.code === 'EADDRINUSE' ? false : null);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve(true);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}

@@ -1,0 +1,51 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRecorder } from './recorder.js';
+
+/** Where a request's state hangs: on both the request and its response, so either hook finds it. */
+export const kState = Symbol('otel-django-metrics.request');
+
+/**
+ * Everything the recorder learns about one request, in one object with a stable shape, so
+ * that the ~17 measurements of a request are made from plain fields at a few points in time.
+ */
+export class RequestState {
+  /** Framework entry time (TF); starts as T0 and moves when a framework takes the request. */
+  tf: number;
+  /** Set once the routing-level request families (#7-#9, #11) have been counted. */
+  entered = false;
+  framework: string | undefined = undefined;
+  /** The matched view; `undefined` until a route match. */
+  view: string | undefined = undefined;
+  /** The transport counted at TF, reused for #10. */
+  transport: 'http' | 'https' = 'http';
+  rendered = false;
+  errored = false;
+  done = false;
+  /** The first Content-Length the app set, or -1. */
+  contentLength = -1;
+  /** Body bytes passed to write/end. */
+  bytes = 0;
+  streaming = false;
+
+  constructor(
+    /** The recorder that counts this request, so one shared `close` listener can complete it. */
+    readonly recorder: HttpRecorder,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    /** Server dispatch time (T0), `performance.now()` milliseconds. */
+    readonly t0: number,
+  ) {
+    this.tf = t0;
+  }
+}
+
+type Carrier = { [kState]?: RequestState };
+
+export function stateOf(reqOrRes: IncomingMessage | ServerResponse): RequestState | undefined {
+  return (reqOrRes as Carrier)[kState];
+}
+
+export function attachState(state: RequestState): void {
+  (state.req as Carrier)[kState] = state;
+  (state.res as Carrier)[kState] = state;
+}

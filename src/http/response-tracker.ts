@@ -1,0 +1,90 @@
+import { ServerResponse, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
+import { stateOf } from './request-state.js';
+import type { RequestState } from './request-state.js';
+
+/**
+ * Learns what the response-size and streaming families need from the response itself
+ * (metrics.md section 2): the first Content-Length the app set, the bytes written when none
+ * was set, and whether the body was streamed (piped, or written chunked). One prototype patch
+ * per method for the whole process; each costs one property read on responses we do not track.
+ */
+const kPatched = Symbol.for('otel-django-metrics.response-tracker');
+
+type Chunk = string | Uint8Array | undefined | null | ((...a: unknown[]) => void);
+
+export function installResponseTracker(): void {
+  const proto = ServerResponse.prototype as ServerResponse & { [kPatched]?: true };
+  if (proto[kPatched]) return;
+  proto[kPatched] = true;
+
+  const { setHeader, writeHead, write, end } = proto;
+
+  proto.setHeader = function (this: ServerResponse, name: string, value: number | string | readonly string[]) {
+    const state = stateOf(this);
+    if (state !== undefined && state.contentLength < 0 && name.length === 14 && name.toLowerCase() === 'content-length') {
+      noteContentLength(state, value);
+    }
+    return setHeader.call(this, name, value);
+  } as typeof proto.setHeader;
+
+  proto.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    const state = stateOf(this);
+    if (state !== undefined && state.contentLength < 0) {
+      const headers = typeof args[1] === 'object' ? args[1] : args[2];
+      if (headers !== null && typeof headers === 'object') noteHeaders(state, headers as OutgoingHttpHeaders | OutgoingHttpHeader[]);
+    }
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as typeof proto.writeHead;
+
+  proto.write = function (this: ServerResponse, chunk: Chunk, ...rest: unknown[]) {
+    const state = stateOf(this);
+    if (state !== undefined && !state.done) {
+      // A write with no Content-Length set means a chunked (streaming) response.
+      if (state.contentLength < 0 && !this.hasHeader('content-length')) state.streaming = true;
+      state.bytes += byteLength(chunk, rest[0]);
+    }
+    return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof proto.write;
+
+  proto.end = function (this: ServerResponse, chunk?: Chunk, ...rest: unknown[]) {
+    const state = stateOf(this);
+    if (state !== undefined && !state.done) state.bytes += byteLength(chunk, rest[0]);
+    return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+  } as typeof proto.end;
+
+  // `pipe` into a response (sendFile, koa stream bodies, pipeline) makes it a streaming response.
+  const pipe = Readable.prototype.pipe;
+  Readable.prototype.pipe = function <T extends NodeJS.WritableStream>(this: Readable, destination: T, options?: { end?: boolean }): T {
+    if (destination instanceof ServerResponse) {
+      const state = stateOf(destination);
+      if (state !== undefined) state.streaming = true;
+    }
+    return pipe.call(this, destination, options) as T;
+  };
+}
+
+function noteContentLength(state: RequestState, value: unknown): void {
+  const v = Array.isArray(value) ? value[0] : value;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (Number.isFinite(n) && n >= 0) state.contentLength = n;
+}
+
+function noteHeaders(state: RequestState, headers: OutgoingHttpHeaders | OutgoingHttpHeader[]): void {
+  if (Array.isArray(headers)) {
+    // Flat [name, value, name, value, ...] form.
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      if (String(headers[i]).toLowerCase() === 'content-length') return noteContentLength(state, headers[i + 1]);
+    }
+    return;
+  }
+  for (const name of Object.keys(headers)) {
+    if (name.toLowerCase() === 'content-length') return noteContentLength(state, headers[name]);
+  }
+}
+
+function byteLength(chunk: Chunk, encoding: unknown): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  if (chunk instanceof Uint8Array) return chunk.byteLength;
+  return 0;
+}

@@ -1,0 +1,36 @@
+/** The public API of otel-django-metrics (metrics.md section 10). */
+import type { Meter } from '@opentelemetry/api';
+import { metrics } from '@opentelemetry/api';
+import type { IncomingMessage } from 'node:http';
+import { DEFAULT_LATENCY_BUCKETS } from '../views/index.js';
+import { currentDistribution } from './state.js';
+
+export { readConfig, type Config } from './config.js';
+export { fastifyMetricsHandler, koaMetricsHandler, metricsHandler } from './exposition/handler.js';
+export { CONTENT_TYPE } from './exposition/format.js';
+export { start, type StartOptions } from './start.js';
+export type { Distribution } from './state.js';
+
+/**
+ * Names the request's view from handler code. It counts as a route match (#10 +1 if none
+ * happened yet); the last name before completion wins.
+ */
+export function setViewName(req: IncomingMessage, name: string): void {
+  currentDistribution()?.http.matchRoute(req, name);
+}
+
+/** A meter whose instruments are served on the same endpoint, un-prefixed. */
+export function getMeter(name = 'otel-django-metrics-user', version?: string): Meter {
+  return metrics.getMeter(name, version);
+}
+
+/** `name` with the configured PROMETHEUS_METRIC_NAMESPACE prefix, as the django families get it. */
+export function namespaced(name: string): string {
+  const ns = currentDistribution()?.config.namespace ?? '';
+  return ns ? `${ns}_${name}` : name;
+}
+
+/** The configured latency bucket bounds, for `advice.explicitBucketBoundaries` of user histograms. */
+export function latencyBuckets(): number[] {
+  return [...(currentDistribution()?.config.latencyBuckets ?? DEFAULT_LATENCY_BUCKETS)];
+}

@@ -1,0 +1,70 @@
+import { metrics } from '@opentelemetry/api';
+import { readConfig, type Config } from './config.js';
+import { startMetricsServer } from './exposition/server.js';
+import { writeOtelMetrics } from './exposition/otel-metrics.js';
+import { enableFrameworkAdapters } from './http/frameworks/index.js';
+import { installListenerErrors } from './http/listener-errors.js';
+import { enableOtelHttpPath } from './http/otel-http-path.js';
+import { HttpRecorder } from './http/recorder.js';
+import { installResponseTracker } from './http/response-tracker.js';
+import { subscribeServerRequests } from './http/server-hooks.js';
+import { logLine, type Logger } from './log.js';
+import { createMeterSdk } from './sdk.js';
+import { currentDistribution, setDistribution, type Distribution } from './state.js';
+import { Registry } from './store/registry.js';
+
+export interface StartOptions {
+  /** Settings; by default read from the environment (metrics.md section 8). */
+  config?: Config;
+  log?: Logger;
+}
+
+/**
+ * Starts the distribution once per process (later calls return the running one); `undefined`
+ * when `OTEL_SDK_DISABLED=true`. Failures of optional parts are logged, never thrown.
+ */
+export async function start(options: StartOptions = {}): Promise<Distribution | undefined> {
+  const running = currentDistribution();
+  if (running !== undefined) return running;
+  const log = options.log ?? logLine;
+  const config = options.config ?? readConfig(process.env, log);
+  if (config.sdkDisabled) return undefined;
+
+  const registry = new Registry(config, log);
+  const http = new HttpRecorder(registry, config.trustProxy);
+  const { meterProvider, reader } = createMeterSdk(config, log);
+
+  installResponseTracker();
+  installListenerErrors();
+  const disableHttp = config.httpPath === 'otel' ? await enableOtelHttpPath(http, meterProvider) : subscribeServerRequests(http);
+  const disableAdapters = enableFrameworkAdapters(http);
+
+  const scrape = async (): Promise<string> => {
+    const out: string[] = [];
+    registry.write(out);
+    const { resourceMetrics } = await reader.collect();
+    writeOtelMetrics(out, resourceMetrics, config.otelInfo);
+    return out.join('');
+  };
+
+  const wantsServer = config.port !== undefined || config.portRange !== undefined;
+  const server = wantsServer ? startMetricsServer(config, scrape, log) : undefined;
+
+  const distribution: Distribution = {
+    config,
+    registry,
+    http,
+    scrape,
+    metricsPort: server?.port ?? Promise.resolve(undefined),
+    async shutdown() {
+      if (currentDistribution() === distribution) setDistribution(undefined);
+      disableHttp();
+      disableAdapters();
+      if (server?.server.listening) await new Promise<void>((resolve) => server.server.close(() => resolve()));
+      await meterProvider.shutdown();
+      metrics.disable(); // lets a later start() register its own provider
+    },
+  };
+  setDistribution(distribution);
+  return distribution;
+}

@@ -1,0 +1,20 @@
+import { CACHE } from './cache.js';
+import { DB } from './db.js';
+import type { FamilyDef } from './family.js';
+import { HTTP } from './http.js';
+import { MIGRATIONS } from './migrations.js';
+import { MODELS } from './models.js';
+
+export { BODY_BUCKETS, DEFAULT_LATENCY_BUCKETS } from './buckets.js';
+export { djangoName } from './family.js';
+export type { BucketLayout, FamilyDef, FamilyType } from './family.js';
+export { CACHE, DB, HTTP, MIGRATIONS, MODELS };
+
+/** The 34 django-prometheus families, in exposition order. */
+export const ALL_FAMILIES: readonly FamilyDef[] = Object.freeze([
+  ...Object.values(HTTP),
+  ...Object.values(DB),
+  ...Object.values(CACHE),
+  ...Object.values(MODELS),
+  ...Object.values(MIGRATIONS),
+]);
