@@ -5,7 +5,9 @@ import type { IncomingMessage } from 'node:http';
 import { DEFAULT_LATENCY_BUCKETS } from '../views/index.js';
 import { currentDistribution } from './state.js';
 
+export * from './cache/public.js';
 export { readConfig, type Config } from './config.js';
+export * from './db/public.js';
 export { fastifyMetricsHandler, koaMetricsHandler, metricsHandler } from './exposition/handler.js';
 export { CONTENT_TYPE } from './exposition/format.js';
 export { start, type StartOptions } from './start.js';

@@ -2,6 +2,8 @@ import { metrics } from '@opentelemetry/api';
 import { readConfig, type Config } from './config.js';
 import { startMetricsServer } from './exposition/server.js';
 import { writeOtelMetrics } from './exposition/otel-metrics.js';
+import { enableCacheInstrumentation } from './cache/index.js';
+import { enableDbInstrumentation } from './db/index.js';
 import { enableFrameworkAdapters } from './http/frameworks/index.js';
 import { installListenerErrors } from './http/listener-errors.js';
 import { enableOtelHttpPath } from './http/otel-http-path.js';
@@ -37,7 +39,8 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
   installResponseTracker();
   installListenerErrors();
   const disableHttp = config.httpPath === 'otel' ? await enableOtelHttpPath(http, meterProvider) : subscribeServerRequests(http);
-  const disableAdapters = enableFrameworkAdapters(http);
+  const context = { config, registry, meterProvider, log };
+  const disables = [disableHttp, enableFrameworkAdapters(http), enableDbInstrumentation(context), enableCacheInstrumentation(context)];
 
   const scrape = async (): Promise<string> => {
     const out: string[] = [];
@@ -58,8 +61,7 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
     metricsPort: server?.port ?? Promise.resolve(undefined),
     async shutdown() {
       if (currentDistribution() === distribution) setDistribution(undefined);
-      disableHttp();
-      disableAdapters();
+      for (const disable of disables) disable();
       if (server?.server.listening) await new Promise<void>((resolve) => server.server.close(() => resolve()));
       await meterProvider.shutdown();
       metrics.disable(); // lets a later start() register its own provider

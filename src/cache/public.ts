@@ -1,0 +1,2 @@
+/** The public cache API, re-exported by src/index.ts (not yet implemented). */
+export {};
