@@ -1,18 +1,34 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { logLine } from '../log.js';
 import { CONTENT_TYPE } from './format.js';
 
-/** Writes one scrape as the response; a failing scrape is a 500 with a one-line log, never a crash. */
+const gzipAsync = promisify(gzip);
+
+/** Whether the scraper accepts gzip (Prometheus sends `Accept-Encoding: gzip`). */
+function acceptsGzip(req: IncomingMessage): boolean {
+  const header = req.headers['accept-encoding'];
+  return typeof header === 'string' && /\bgzip\b/i.test(header) && !/\bgzip\s*;\s*q=0(\.0*)?\b/i.test(header);
+}
+
+/**
+ * Writes one scrape as the response, gzipped on the thread pool when the scraper accepts it.
+ * A failing scrape is a 500 with a one-line log, never a crash.
+ */
 export function respondWithMetrics(scrape: () => Promise<string>, req: IncomingMessage, res: ServerResponse): void {
-  scrape().then(
-    (body) => {
-      res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body) });
+  const compress = acceptsGzip(req);
+  scrape()
+    .then(async (text) => {
+      const body = compress ? await gzipAsync(text) : Buffer.from(text);
+      const headers: Record<string, string | number> = { 'Content-Type': CONTENT_TYPE, 'Content-Length': body.length, Vary: 'Accept-Encoding' };
+      if (compress) headers['Content-Encoding'] = 'gzip';
+      res.writeHead(200, headers);
       res.end(req.method === 'HEAD' ? undefined : body);
-    },
-    (err: unknown) => {
+    })
+    .catch((err: unknown) => {
       logLine(`scrape failed: ${err instanceof Error ? err.message : String(err)}`);
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('metrics collection failed\n');
-    },
-  );
+    });
 }

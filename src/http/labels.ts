@@ -34,9 +34,15 @@ export function requestBodySize(req: IncomingMessage): number {
 /** The `charset` parameter of a Content-Type, as written and unquoted; Django's default otherwise. */
 export function charsetOf(contentType: unknown): string {
   if (typeof contentType !== 'string') return 'utf-8';
+  // Most responses of an app share a few Content-Type strings: remember the last one parsed.
+  if (contentType === lastContentType) return lastCharset;
   const m = /;\s*charset\s*=\s*("?)([^";\s]*)\1/i.exec(contentType);
-  return m && m[2] ? m[2] : 'utf-8';
+  lastContentType = contentType;
+  lastCharset = m && m[2] ? m[2] : 'utf-8';
+  return lastCharset;
 }
+let lastContentType = '';
+let lastCharset = 'utf-8';
 
 /** `err.constructor.name`, with the fallbacks of metrics.md section 2 (error type). */
 export function errorTypeOf(err: unknown): string {

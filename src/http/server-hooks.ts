@@ -10,7 +10,7 @@ import { stateOf } from './request-state.js';
  */
 export function startRequest(recorder: HttpRecorder, req: IncomingMessage, res: ServerResponse): void {
   const state = recorder.start(req, res);
-  if (state !== undefined) res.once('close', onResponseClose);
+  if (state !== undefined) res.on('close', onResponseClose); // `once` would allocate a wrapper per request
 }
 
 // Shared listener (no per-request closure): `this` is the response.

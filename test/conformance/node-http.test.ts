@@ -1,3 +1,5 @@
+import { request, type IncomingMessage } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
@@ -25,7 +27,7 @@ describe.each([['fast'], ['otel']])('plain node:http, %s path', (path) => {
     await send('/nope', { method: 'PURGE' });
     await send('/throw');
     await send('/reject');
-    inAppScrapeBytes = Buffer.byteLength(await send('/metrics'));
+    inAppScrapeBytes = Buffer.byteLength(await send('/metrics', { headers: { 'Accept-Encoding': 'identity' } }));
     after = await app.scrape();
     scrapeAfterInApp = await app.scrape();
   });
@@ -115,6 +117,21 @@ describe.each([['fast'], ['otel']])('plain node:http, %s path', (path) => {
       '{"charset":"latin-1"} 2',
       '{"charset":"utf-8"} 8',
     ]);
+  });
+
+  test('scrapes are gzipped when the scraper accepts it, plain text otherwise', async () => {
+    const get = (encoding: string) => new Promise<IncomingMessage>((resolve, reject) => {
+      request({ host: '127.0.0.1', port: app.metricsPort, path: '/metrics', headers: { 'Accept-Encoding': encoding } }, resolve).on('error', reject).end();
+    });
+    const zipped = await get('gzip');
+    const chunks: Buffer[] = [];
+    for await (const c of zipped) chunks.push(c as Buffer);
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(gunzipSync(Buffer.concat(chunks)).toString()).toContain('# TYPE django_http_requests_before_middlewares_total counter\n');
+    const plain = await get('identity');
+    plain.resume();
+    expect(plain.headers['content-encoding']).toBeUndefined();
   });
 
   test('exceptions from the listener: a throw and a rejection, re-raised to the app', () => {
