@@ -31,6 +31,8 @@ export interface Config {
   runtimeMetrics: boolean;
   serviceName: string | undefined;
   httpPath: HttpPath;
+  /** Register the ESM loader: `undefined` = only for an ES module entry point (src/otel/esm-hook.ts). */
+  esmHook: boolean | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -157,5 +159,6 @@ export function readConfig(env: Env = process.env, log: Logger = logLine): Confi
     serviceName: env.OTEL_SERVICE_NAME?.trim() || undefined,
     // The instrumentation-http path makes spans; pick it when the user asked for traces.
     httpPath: httpMode === 'auto' ? (tracing !== 'none' && tracing !== '' ? 'otel' : 'fast') : httpMode,
+    esmHook: read('PROMETHEUS_ESM_HOOK', bool, undefined),
   };
 }

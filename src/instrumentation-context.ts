@@ -1,4 +1,4 @@
-import type { MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { MeterProvider } from '@opentelemetry/api';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { Registry } from './store/registry.js';

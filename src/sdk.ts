@@ -1,14 +1,13 @@
-import { metrics } from '@opentelemetry/api';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { otelViews } from '../views/otel.js';
 import type { Config } from './config.js';
-import type { Logger } from './log.js';
+import { writeOtelMetrics } from './exposition/otel-metrics.js';
 
 export interface MeterSdk {
   meterProvider: MeterProvider;
-  /** Pull reader; its `collect()` feeds each scrape. */
-  reader: MetricReader;
+  /** Collects what the SDK holds (a pull) and appends it to a scrape as Prometheus text. */
+  write(out: string[]): Promise<void>;
 }
 
 /** A cumulative pull reader: collection happens only when a scrape asks for it. */
@@ -18,11 +17,12 @@ class PullReader extends MetricReader {
 }
 
 /**
- * The OTel side: a MeterProvider with the catalog's views, registered globally so instruments from
- * `metrics.getMeter()` and OTel instrumentations are served on the same endpoint. The exporter is
- * read by a pull reader and serialized by the package itself (E6, E8, E11 need exact control of the text).
+ * The OTel SDK side: a MeterProvider with the catalog's views, serving user metrics and OTel
+ * instrumentations' instruments on the same endpoint. It is loaded off the startup path and fed
+ * through the global stand-in (src/otel/lazy-sdk.ts). The pull reader's output is serialized by
+ * the package itself (E6, E8, E11 need exact control of the text).
  */
-export function createMeterSdk(config: Pick<Config, 'serviceName' | 'maxSeriesPerMetric'>, log: Logger): MeterSdk {
+export function createMeterSdk(config: Pick<Config, 'serviceName' | 'maxSeriesPerMetric' | 'otelInfo'>): MeterSdk {
   const reader = new PullReader({
     aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
     // E12: OTel's default of 2000 series per instrument is too low for per-view families.
@@ -32,8 +32,11 @@ export function createMeterSdk(config: Pick<Config, 'serviceName' | 'maxSeriesPe
     resourceFromAttributes(config.serviceName ? { 'service.name': config.serviceName } : {}),
   );
   const meterProvider = new MeterProvider({ resource, readers: [reader], views: otelViews() });
-  if (!metrics.setGlobalMeterProvider(meterProvider)) {
-    log('another global MeterProvider is already registered; metrics.getMeter() instruments will not be served (use getMeter() from otel-django-metrics)');
-  }
-  return { meterProvider, reader };
+  return {
+    meterProvider,
+    async write(out) {
+      const { resourceMetrics } = await reader.collect();
+      writeOtelMetrics(out, resourceMetrics, config.otelInfo);
+    },
+  };
 }

@@ -1,7 +1,5 @@
-import { metrics } from '@opentelemetry/api';
 import { readConfig, type Config } from './config.js';
 import { startMetricsServer } from './exposition/server.js';
-import { writeOtelMetrics } from './exposition/otel-metrics.js';
 import { enableCacheInstrumentation } from './cache/index.js';
 import { enableDbInstrumentation } from './db/index.js';
 import { enableFrameworkAdapters } from './http/frameworks/index.js';
@@ -11,7 +9,7 @@ import { HttpRecorder } from './http/recorder.js';
 import { installResponseTracker } from './http/response-tracker.js';
 import { subscribeServerRequests } from './http/server-hooks.js';
 import { logLine, type Logger } from './log.js';
-import { createMeterSdk } from './sdk.js';
+import { startLazyMeterSdk } from './otel/lazy-sdk.js';
 import { currentDistribution, setDistribution, type Distribution } from './state.js';
 import { Registry } from './store/registry.js';
 
@@ -34,7 +32,8 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
 
   const registry = new Registry(config, log);
   const http = new HttpRecorder(registry, config.trustProxy);
-  const { meterProvider, reader } = createMeterSdk(config, log);
+  const meterSdk = startLazyMeterSdk(config, log);
+  const { meterProvider } = meterSdk;
 
   installResponseTracker();
   installListenerErrors();
@@ -45,8 +44,7 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
   const scrape = async (): Promise<string> => {
     const out: string[] = [];
     registry.write(out);
-    const { resourceMetrics } = await reader.collect();
-    writeOtelMetrics(out, resourceMetrics, config.otelInfo);
+    await meterSdk.write(out);
     return out.join('');
   };
 
@@ -63,8 +61,7 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
       if (currentDistribution() === distribution) setDistribution(undefined);
       for (const disable of disables) disable();
       if (server?.server.listening) await new Promise<void>((resolve) => server.server.close(() => resolve()));
-      await meterProvider.shutdown();
-      metrics.disable(); // lets a later start() register its own provider
+      await meterSdk.shutdown();
     },
   };
   setDistribution(distribution);

@@ -6,6 +6,7 @@
 
 /** Python's `repr(float)`: shortest round-trip digits, fixed notation for 1e-4 <= |x| < 1e16. */
 export function pythonFloatRepr(x: number): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
   if (Number.isInteger(x) && Math.abs(x) < 1e16) return (Object.is(x, -0) ? '-0' : String(x)) + '.0';
   if (x === 0) return '0.0';
   const exp = x.toExponential(); // shortest round-trip digits, e.g. "-1.5e-7"
@@ -31,7 +32,7 @@ export function formatFloat(x: number): string {
   if (x === -Infinity) return '-Inf';
   if (Number.isNaN(x)) return 'NaN';
   // Fast path for the common case (counts): small integers print as "N.0".
-  if (Number.isInteger(x) && x >= 0 && x < 1e6) return x + '.0';
+  if (Number.isInteger(x) && x >= 0 && x < 1e6 && !Object.is(x, -0)) return x + '.0';
   const s = pythonFloatRepr(x);
   const dot = s.indexOf('.');
   if (x > 0 && dot > 6) {

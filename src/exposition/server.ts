@@ -25,6 +25,8 @@ export function startMetricsServer(
   });
   markOwnServer(server);
   server.unref();
+  // Keep-alive scrape connections must not keep the app alive either.
+  server.on('connection', (socket) => socket.unref());
   return { server, port: listen(server, config, log) };
 }
 

@@ -1,5 +1,4 @@
-import type { Span } from '@opentelemetry/api';
-import type { MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { MeterProvider, Span } from '@opentelemetry/api';
 import { createRequire } from 'node:module';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { isOwnServer } from '../exposition/own-server.js';

@@ -1,6 +1,107 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { IncomingMessage } from 'node:http';
+import { isMetricsHandler } from '../../exposition/handler.js';
+import { onceLogger } from '../../log.js';
+import { METRICS_VIEW } from '../labels.js';
 import type { HttpRecorder } from '../recorder.js';
+import { stateOf } from '../request-state.js';
 
-/** The fastify adapter (not yet implemented). Returns the function that disables it. */
+const kMetricsRoute = Symbol('otel-django-metrics.fastify-metrics-route');
+
+/** The parts of fastify 4/5's request this adapter reads (no type import: fastify is optional). */
+interface FastifyRequest {
+  raw: IncomingMessage;
+  is404: boolean;
+  protocol: string | undefined;
+  routeOptions: { url?: string; config?: RouteConfig };
+  /** fastify 4 before `routeOptions.url` existed. */
+  routerPath?: string;
+}
+
+/** A route's `config`; fastify copies it, symbol keys included, into every request's route options. */
+type RouteConfig = { [kMetricsRoute]?: true };
+
+interface RouteOptions {
+  handler?: unknown;
+  config?: RouteConfig;
+}
+
+type Done = () => void;
+
+interface FastifyInstance {
+  addHook(name: 'onRoute', hook: (route: RouteOptions) => void): unknown;
+  addHook(name: 'onRequest', hook: (request: FastifyRequest, reply: unknown, done: Done) => void): unknown;
+  addHook(name: 'onError', hook: (request: FastifyRequest, reply: unknown, error: unknown, done: Done) => void): unknown;
+}
+
+/** Published by fastify 4 and 5 at the end of `fastify()`, for every root instance. */
+const INIT_CHANNEL = 'fastify.initialization';
+
+const warnOnce = onceLogger();
+
+/**
+ * The fastify adapter. fastify announces each new instance on its own diagnostics channel, so no
+ * module is patched: we add two hooks to the root instance before the app can add any, which makes
+ * them the first hooks of every encapsulated context (plugins inherit their parent's hooks, `onRoute`
+ * included).
+ * TF = `onRequest`; the route match is decided by fastify's router before it, so it is recorded
+ * there too; errors = `onError`. Response size and streaming come from the response tracker.
+ *
+ * The hooks outlive this adapter (fastify cannot remove hooks), so they reach the recorder through
+ * the request's own state: after `disable` they count nothing, after a restart they feed the new one.
+ */
 export function enableFastifyAdapter(_recorder: HttpRecorder): () => void {
-  return () => {};
+  const onInstance = (message: unknown): void => {
+    try {
+      const { fastify } = message as { fastify: FastifyInstance };
+      fastify.addHook('onRoute', onRoute);
+      fastify.addHook('onRequest', onRequest);
+      fastify.addHook('onError', onError);
+    } catch (err) {
+      warnOnce('init', `fastify adapter: cannot add hooks (${String(err)}); fastify routes will be <unnamed view>`);
+    }
+  };
+  subscribe(INIT_CHANNEL, onInstance);
+  return () => unsubscribe(INIT_CHANNEL, onInstance);
+}
+
+/**
+ * fastify binds route handlers, so the in-app metrics handler is only recognisable when its route is
+ * declared; its route config is marked then, for `onRequest` to name the view before the handler runs.
+ */
+function onRoute(route: RouteOptions): void {
+  try {
+    if (isMetricsHandler(route.handler)) route.config = { ...route.config, [kMetricsRoute]: true };
+  } catch (err) {
+    warnOnce('onRoute', `fastify adapter: onRoute hook failed: ${String(err)}`);
+  }
+}
+
+function onRequest(request: FastifyRequest, _reply: unknown, done: Done): void {
+  try {
+    const req = request.raw;
+    const recorder = stateOf(req)?.recorder;
+    if (recorder !== undefined) {
+      // `request.protocol` is https only if fastify's own trustProxy accepts this hop (or TLS).
+      recorder.enter(req, 'fastify', request.protocol === 'https');
+      if (!request.is404) recorder.matchRoute(req, viewOf(request));
+    }
+  } catch (err) {
+    warnOnce('onRequest', `fastify adapter: onRequest hook failed: ${String(err)}`);
+  }
+  done();
+}
+
+function onError(request: FastifyRequest, _reply: unknown, error: unknown, done: Done): void {
+  try {
+    stateOf(request.raw)?.recorder.error(request.raw, error);
+  } catch (err) {
+    warnOnce('onError', `fastify adapter: onError hook failed: ${String(err)}`);
+  }
+  done();
+}
+
+function viewOf(request: FastifyRequest): string {
+  const route = request.routeOptions; // a getter building a new object: read once
+  return route.config?.[kMetricsRoute] === true ? METRICS_VIEW : String(route.url ?? request.routerPath);
 }

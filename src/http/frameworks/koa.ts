@@ -1,6 +1,142 @@
+import type { IncomingMessage } from 'node:http';
+import { InstrumentationBase, InstrumentationNodeModuleDefinition, isWrapped, type InstrumentationConfig } from '@opentelemetry/instrumentation';
+import { onceLogger } from '../../log.js';
 import type { HttpRecorder } from '../recorder.js';
+import { stateOf } from '../request-state.js';
+import { observeRouteMatch, type RoutedContext, type RouterLayer } from './koa-router.js';
 
-/** The koa adapter (not yet implemented). Returns the function that disables it. */
+/** The parts of koa 2/3 this adapter touches (no type import: koa is optional). */
+interface KoaContext {
+  req: IncomingMessage;
+  onerror(err: unknown): void;
+}
+
+interface KoaApplication {
+  proxy?: unknown;
+  handleRequest(ctx: KoaContext, fnMiddleware: unknown): unknown;
+  emit(event: string | symbol, ...args: unknown[]): boolean;
+}
+
+type Method = (...args: never[]) => unknown;
+type Wrapper = (original: Method) => Method;
+
+const warnOnce = onceLogger();
+
+/**
+ * The koa adapter, through `@opentelemetry/instrumentation` module hooks (CommonJS `require` and
+ * ESM `import` alike). On koa's Application: `handleRequest` runs just before the first
+ * middleware, so it is TF; each request's `ctx.onerror` (where koa sends every throw or rejection
+ * of the middleware chain and every body-stream error) and the app `error` event (also emitted by
+ * apps' own error middleware) are its error path, the first error counting. On @koa/router 15:
+ * `_setMatchedRouteInfo` is the moment the router matched and set `ctx._matchedRoute`.
+ * Hooks reach the recorder through the request's own state, like the fastify adapter's.
+ */
+class KoaInstrumentation extends InstrumentationBase<InstrumentationConfig> {
+  constructor() {
+    // This instrumentation emits no telemetry of its own, so its scope version is irrelevant.
+    super('otel-django-metrics/koa', '0.0.0', {});
+  }
+
+  protected override init(): InstrumentationNodeModuleDefinition[] {
+    return [
+      this.definition('koa', ['>=2 <4'], { handleRequest: wrapHandleRequest, emit: wrapEmit }),
+      this.definition('@koa/router', ['>=15 <16'], { _setMatchedRouteInfo: wrapSetMatchedRouteInfo }),
+    ];
+  }
+
+  /**
+   * A module whose exported class (CommonJS `module.exports`, or an ESM `default`) gets prototype
+   * methods wrapped. Every patched prototype is remembered: an app can load a module both ways
+   * (two classes for @koa/router's two bundles), and `disable` must restore them all.
+   */
+  private definition(name: string, versions: string[], wrappers: Record<string, Wrapper>): InstrumentationNodeModuleDefinition {
+    const patched = new Set<Record<string, Method>>();
+    const patch = (exports: unknown): unknown => {
+      try {
+        const cls = typeof exports === 'function' ? exports : (exports as { default?: unknown } | null)?.default;
+        const proto = (cls as { prototype?: Record<string, Method> } | undefined)?.prototype;
+        if (typeof cls !== 'function' || proto === undefined) return exports;
+        for (const [method, wrapper] of Object.entries(wrappers)) {
+          if (typeof proto[method] === 'function') this._wrap(proto, method, wrapper);
+          else warnOnce(`${name}.${method}`, `koa adapter: ${name} has no ${method} to hook; its metrics will be incomplete`);
+        }
+        patched.add(proto);
+      } catch (err) {
+        warnOnce(name, `koa adapter: cannot patch ${name}: ${String(err)}`);
+      }
+      return exports;
+    };
+    const unpatch = (): void => {
+      for (const proto of patched) {
+        for (const method of Object.keys(wrappers)) if (isWrapped(proto[method])) this._unwrap(proto, method);
+      }
+      patched.clear();
+    };
+    return new InstrumentationNodeModuleDefinition(name, versions, patch, unpatch);
+  }
+}
+
+/**
+ * One instrumentation per process, re-enabled by a restarted distribution: its module hooks stay
+ * registered and `enable` re-patches the classes already loaded, which a new instance could not.
+ */
+let instrumentation: KoaInstrumentation | undefined;
+
 export function enableKoaAdapter(_recorder: HttpRecorder): () => void {
-  return () => {};
+  if (instrumentation === undefined) instrumentation = new KoaInstrumentation();
+  else instrumentation.enable();
+  const enabled = instrumentation;
+  return () => enabled.disable();
+}
+
+function wrapHandleRequest(original: Method): Method {
+  const handleRequest = original as unknown as KoaApplication['handleRequest'];
+  return function (this: KoaApplication, ctx: KoaContext, fnMiddleware: unknown) {
+    enter(this, ctx);
+    return handleRequest.call(this, ctx, fnMiddleware);
+  };
+}
+
+function enter(app: KoaApplication, ctx: KoaContext): void {
+  try {
+    const recorder = stateOf(ctx.req)?.recorder;
+    if (recorder === undefined) return;
+    // koa's `ctx.protocol` trusts X-Forwarded-Proto exactly when `app.proxy` is truthy.
+    recorder.enter(ctx.req, 'koa', Boolean(app.proxy));
+    ctx.onerror = observedOnerror;
+  } catch (err) {
+    warnOnce('enter', `koa adapter: request hook failed: ${String(err)}`);
+  }
+}
+
+/** Set on each request's ctx; shared, so it costs no closure. Sees the thrown value before koa wraps non-errors. */
+function observedOnerror(this: KoaContext, err: unknown): void {
+  if (err !== null && err !== undefined) observeError(this, err); // koa calls it with null on success
+  return (Object.getPrototypeOf(this) as KoaContext).onerror.call(this, err);
+}
+
+function wrapEmit(original: Method): Method {
+  const emit = original as unknown as KoaApplication['emit'];
+  return function (this: KoaApplication, event: string | symbol, ...args: unknown[]) {
+    if (event === 'error') observeError(args[1], args[0]); // emit('error', err, ctx)
+    return emit.call(this, event, ...args);
+  };
+}
+
+function observeError(ctx: unknown, err: unknown): void {
+  try {
+    const req = (ctx as Partial<KoaContext> | null | undefined)?.req;
+    if (req !== undefined) stateOf(req)?.recorder.error(req, err);
+  } catch (e) {
+    warnOnce('error', `koa adapter: error hook failed: ${String(e)}`);
+  }
+}
+
+function wrapSetMatchedRouteInfo(original: Method): Method {
+  const setMatchedRouteInfo = original as unknown as (this: unknown, ctx: RoutedContext, matchedLayers: RouterLayer[]) => unknown;
+  return function (this: unknown, ctx: RoutedContext, matchedLayers: RouterLayer[]) {
+    const result = setMatchedRouteInfo.call(this, ctx, matchedLayers);
+    observeRouteMatch(ctx, matchedLayers);
+    return result;
+  };
 }

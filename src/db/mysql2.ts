@@ -1,0 +1,172 @@
+import {
+  InstrumentationBase,
+  InstrumentationNodeModuleDefinition,
+  InstrumentationNodeModuleFile,
+  type InstrumentationModuleDefinition,
+} from '@opentelemetry/instrumentation';
+import { TrackedConnection } from './connection.js';
+import { mysqlErrorType } from './error-types.js';
+import { defineOwnMethod, protoMethod, type AnyMethod } from './own-methods.js';
+import { DB_STATE, record } from './runtime.js';
+import { Statement, type Callback } from './statement.js';
+
+/** Tested with mysql2 3.24; relies on `ClientHandshake#start`, `_notifyError` and `authorized`. */
+const MYSQL2_VERSIONS = ['>=3 <4'];
+
+interface MysqlConnection {
+  config?: { host?: string; port?: number; database?: string };
+  /** Set once the handshake succeeded. */
+  authorized?: boolean;
+  /** A PoolConnection's pool (set after the handshake starts, cleared when it leaves the pool). */
+  _pool?: object | null;
+}
+
+type PatchableClass = { prototype: Record<string, AnyMethod> };
+
+/**
+ * mysql2: every client connection, pooled or not, runs a `ClientHandshake` command that starts in
+ * the connection's constructor. Its `start` is where a connection attempt is counted and where
+ * the connection gets its own instrumented `query`, `execute` and `_notifyError`.
+ */
+export class Mysql2MetricsInstrumentation extends InstrumentationBase {
+  constructor() {
+    super('otel-django-metrics/mysql2', '0.1.0', { enabled: false });
+  }
+
+  protected init(): InstrumentationModuleDefinition[] {
+    return [
+      new InstrumentationNodeModuleDefinition('mysql2', MYSQL2_VERSIONS, undefined, undefined, [
+        new InstrumentationNodeModuleFile(
+          'mysql2/lib/commands/client_handshake.js',
+          MYSQL2_VERSIONS,
+          (ClientHandshake: PatchableClass) => {
+            this._wrap(ClientHandshake.prototype, 'start', patchHandshakeStart);
+            return ClientHandshake;
+          },
+          (ClientHandshake?: PatchableClass) => {
+            if (ClientHandshake) this._unwrap(ClientHandshake.prototype, 'start');
+          },
+        ),
+      ]),
+    ];
+  }
+}
+
+function patchHandshakeStart(original: AnyMethod): AnyMethod {
+  return function start(this: unknown, _packet: unknown, connection: unknown) {
+    if (DB_STATE.runtime !== undefined && typeof connection === 'object' && connection !== null && !DB_STATE.connections.has(connection)) {
+      record('mysql2 connect', () => trackConnection(connection as MysqlConnection));
+    }
+    return Reflect.apply(original, this, arguments);
+  };
+}
+
+function trackConnection(connection: MysqlConnection): void {
+  const { host, port, database } = connection.config ?? {};
+  const tracked = new TrackedConnection('mysql', connection, { host, port, database }, mysqlErrorType);
+  defineOwnMethod(connection, 'query', instrumentedCall(connection, tracked, 'query'));
+  defineOwnMethod(connection, 'execute', instrumentedCall(connection, tracked, 'execute'));
+
+  // The attempt is counted once the constructors returned, so that a PoolConnection's pool is
+  // known and a `setDbAlias(connection)` right after `createConnection()` applies.
+  let counted = false;
+  const countAttempt = () => {
+    if (counted) return;
+    counted = true;
+    tracked.pool = connection._pool ?? undefined;
+    record('mysql2 connect', (runtime) => runtime.recorder.connectionAttempted(tracked.labelValues()));
+  };
+  queueMicrotask(countAttempt);
+
+  // Every failure before authorization (refused, timeout, access denied, server gone) reaches the
+  // connection's `_notifyError`; errors after the handshake are statement or connection-loss errors.
+  let failed = false;
+  defineOwnMethod(connection, '_notifyError', function (this: unknown) {
+    if (!failed && connection.authorized !== true) {
+      failed = true;
+      countAttempt();
+      record('mysql2 connect', (runtime) => runtime.recorder.connectionFailed(tracked.labelValues()));
+    }
+    return Reflect.apply(protoMethod(connection, '_notifyError'), this, arguments);
+  });
+}
+
+function instrumentedCall(connection: object, tracked: TrackedConnection, method: 'query' | 'execute'): AnyMethod {
+  return function (this: unknown, ...args: unknown[]) {
+    const next = protoMethod(connection, method);
+    const statement = Statement.start(tracked);
+    return statement === undefined ? Reflect.apply(next, this, args) : runCommand(statement, next, this, args);
+  };
+}
+
+/** A mysql2 command object (pool.query hands the connection a ready `Query`). */
+interface Command {
+  execute: unknown;
+  onResult?: unknown;
+  emit: AnyMethod;
+}
+
+function isCommand(value: unknown): value is Command {
+  return typeof value === 'object' && value !== null && typeof (value as Command).execute === 'function';
+}
+
+/**
+ * `query`/`execute` as `(sql|options, values?, callback?)` or `(command)`. The callback is the one
+ * mysql2 picks (a function `values` first); without one the command is an event emitter.
+ */
+function runCommand(statement: Statement, next: AnyMethod, self: unknown, args: unknown[]): unknown {
+  let call: PreparedCall;
+  try {
+    call = prepareCommand(statement, args);
+  } catch (err) {
+    statement.abandon('mysql2 query', err);
+    return Reflect.apply(next, self, args);
+  }
+  let result: unknown;
+  try {
+    result = Reflect.apply(next, self, call.args);
+  } catch (err) {
+    statement.failed(err);
+    throw err;
+  }
+  if (call.emitter) watchResult(result, statement);
+  return result;
+}
+
+/** An event-emitter call: the command it returned settles the statement. */
+function watchResult(result: unknown, statement: Statement): void {
+  try {
+    if (isCommand(result)) watchEmitter(result, statement);
+    else statement.succeeded();
+  } catch (err) {
+    statement.abandon('mysql2 query', err);
+  }
+}
+
+interface PreparedCall {
+  args: unknown[];
+  /** No callback: the returned command reports through events. */
+  emitter: boolean;
+}
+
+function prepareCommand(statement: Statement, args: unknown[]): PreparedCall {
+  const [sql, values, callback] = args;
+  if (isCommand(sql)) {
+    if (typeof sql.onResult === 'function') sql.onResult = statement.callback(sql.onResult as Callback);
+    else watchEmitter(sql, statement);
+    return { args, emitter: false };
+  }
+  if (typeof values === 'function') return { args: [sql, statement.callback(values as Callback), ...args.slice(2)], emitter: false };
+  if (typeof callback === 'function') return { args: [sql, values, statement.callback(callback as Callback), ...args.slice(3)], emitter: false };
+  return { args, emitter: true };
+}
+
+/** An event-emitter command ends with `error` (then `end`) or `end`. */
+function watchEmitter(command: Command, statement: Statement): void {
+  const emit = command.emit;
+  defineOwnMethod(command, 'emit', function (this: unknown, event: unknown, arg: unknown) {
+    if (event === 'error') statement.failed(arg);
+    else if (event === 'end') statement.succeeded();
+    return Reflect.apply(emit, this, arguments);
+  });
+}

@@ -1,0 +1,73 @@
+import { metrics, type MeterProvider } from '@opentelemetry/api';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { MeterSdk } from '../sdk.js';
+import { whenAppListens } from './app-listening.js';
+import { DeferredMeterProvider } from './deferred-meter-provider.js';
+import { PENDING_MEASUREMENT_LIMIT } from './pending.js';
+
+export interface LazyMeterSdk {
+  /** The global MeterProvider: what it hands out is served whether made before the SDK loaded or after. */
+  readonly meterProvider: MeterProvider;
+  /** Appends the SDK's metrics to a scrape, loading the SDK first if it has not loaded yet. */
+  write(out: string[]): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Registers the global MeterProvider at once and loads the OTel SDK (sdk-metrics, core and
+ * resources: ~100 modules) only once the app no longer waits for it: on the turn after
+ * the app starts listening, at the first scrape, or when 1,000 measurements are waiting for it,
+ * whichever comes first.
+ */
+export function startLazyMeterSdk(config: Pick<Config, 'serviceName' | 'maxSeriesPerMetric' | 'otelInfo'>, log: Logger): LazyMeterSdk {
+  let loading: Promise<MeterSdk | undefined> | undefined;
+  let closed = false;
+  const load = (): Promise<MeterSdk | undefined> => {
+    if (loading === undefined) {
+      stopWaiting();
+      loading = closed ? Promise.resolve(undefined) : loadSdk();
+    }
+    return loading;
+  };
+  const stopWaiting = whenAppListens(() => void load());
+  const provider = new DeferredMeterProvider(() => void load());
+  const registered = metrics.setGlobalMeterProvider(provider);
+  if (!registered) {
+    log('another global MeterProvider is already registered; instruments from metrics.getMeter() go to it and are not served on /metrics');
+  }
+
+  async function loadSdk(): Promise<MeterSdk | undefined> {
+    try {
+      const { createMeterSdk } = await import('../sdk.js');
+      if (closed) return undefined;
+      const sdk = createMeterSdk(config);
+      const { dropped, failed } = provider.attach(sdk.meterProvider);
+      if (dropped > 0) log(`${dropped} OTel measurements made before the metrics SDK loaded were dropped (more than ${PENDING_MEASUREMENT_LIMIT} waiting)`);
+      if (failed > 0) log(`${failed} OTel metric calls made before the metrics SDK loaded failed when replayed`);
+      return sdk;
+    } catch (err) {
+      provider.close();
+      log(`OTel metrics SDK not loaded; metrics.getMeter() and instrumentation metrics are not served: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      return undefined;
+    }
+  }
+
+  async function stop(): Promise<void> {
+    closed = true;
+    stopWaiting();
+    const sdk = await loading;
+    provider.close();
+    await sdk?.meterProvider.shutdown();
+    if (registered) metrics.disable(); // lets a later start() register its own provider
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    meterProvider: provider,
+    async write(out) {
+      if (!closed) await (await load())?.write(out);
+    },
+    shutdown: () => (stopping ??= stop()),
+  };
+}

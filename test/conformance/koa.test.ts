@@ -1,0 +1,194 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Client, pathIndependentLines } from '../fixtures/fastify-koa-traffic.js';
+import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
+import { spawnApp, type RunningApp } from '../support/processes.js';
+
+const APP = 'test/fixtures/koa-app.mjs';
+/** HTTP path, and how the app loads koa and @koa/router (ESM import or CommonJS require). */
+const VARIANTS = [
+  ['fast', 'import'],
+  ['otel', 'import'],
+  ['fast', 'require'],
+] as const;
+
+interface Run {
+  app: RunningApp;
+  statuses: Record<string, number>;
+  after: Exposition;
+  again: Exposition;
+  client: Client;
+}
+
+/** Starts the fixture in one variant and plays the script of traffic the tests assert on. */
+async function play(path: string, loader: string): Promise<Run> {
+  const app = await spawnApp(APP, { env: { PROMETHEUS_HTTP_INSTRUMENTATION: path, KOA_LOADER: loader } });
+  const client = new Client(app);
+  const statuses: Record<string, number> = {
+    users: await client.send('/users/1'),
+    ajax: await client.send('/users/2', { headers: { 'X-Requested-With': 'XMLHttpRequest' } }),
+    proxied: await client.send('/users/3', { headers: { 'X-Forwarded-Proto': 'https' } }),
+    conflict: await client.send('/conflict'),
+    item: await client.send('/api/v1/items/9'),
+    stream: await client.send('/stream', undefined, 'streaming'),
+    throw: await client.send('/throw'),
+    throwString: await client.send('/throw-string'),
+    reject: await client.send('/reject'),
+    missing: await client.send('/missing/5'),
+    echo: await client.send('/echo', { method: 'POST', body: 'x'.repeat(300) }),
+    purge: await client.send('/users/1', { method: 'PURGE' }),
+  };
+  await client.flood(200);
+  statuses.scrape = await client.send('/metrics', { headers: { 'Accept-Encoding': 'identity' } }, 'scrape');
+  const after = await app.scrape();
+  const again = await app.scrape();
+  return { app, statuses, after, again, client };
+}
+
+const runs = new Map<string, Run>();
+const key = (path: string, loader: string) => `${path}/${loader}`;
+
+beforeAll(async () => {
+  const played = await Promise.all(VARIANTS.map(async ([path, loader]) => [key(path, loader), await play(path, loader)] as const));
+  for (const [k, run] of played) runs.set(k, run);
+});
+afterAll(async () => {
+  await Promise.all([...runs.values()].map((r) => r.app.stop()));
+});
+
+/** Conformance of a koa 3 + @koa/router 15 app: every HTTP family after a known script, in each variant. */
+describe.each(VARIANTS)('koa 3 + @koa/router, %s path, koa loaded by %s', (path, loader) => {
+  const run = (): Run => runs.get(key(path, loader))!;
+
+  test('the script got the responses the app gives: PURGE matches no route (404)', () => {
+    expect(run().statuses).toEqual({
+      users: 200, ajax: 200, proxied: 200, conflict: 409, item: 200, stream: 200, throw: 500, throwString: 500, reject: 500,
+      missing: 404, echo: 201, purge: 404, scrape: 200,
+    });
+  });
+
+  test('server-level families: 213 requests; dedicated-port scrapes count nowhere', () => {
+    const { after, again } = run();
+    expect(valueOf(after, 'django_http_requests_before_middlewares_total')).toBe(213);
+    expect(valueOf(after, 'django_http_responses_before_middlewares_total')).toBe(213);
+    expect(valueOf(after, 'django_http_requests_latency_including_middlewares_seconds_count')).toBe(213);
+    expect(valueOf(after, 'django_http_requests_unknown_latency_including_middlewares_total')).toBe(0);
+    expect(valueOf(after, 'django_http_requests_unknown_latency_total')).toBe(0);
+    const http = (exp: Exposition) => exp.samples.filter((s) => s.name.startsWith('django_http_'));
+    expect(http(again)).toEqual(http(after));
+  });
+
+  test('method, transport (app.proxy + X-Forwarded-Proto), ajax and request body', () => {
+    const { after } = run();
+    expect(vectorOf(after, 'django_http_requests_total_by_method_total')).toEqual([
+      '{"method":"<invalid method>"} 1',
+      '{"method":"GET"} 211',
+      '{"method":"POST"} 1',
+    ]);
+    expect(vectorOf(after, 'django_http_requests_total_by_transport_total')).toEqual([
+      '{"transport":"http"} 212',
+      '{"transport":"https"} 1',
+    ]);
+    expect(valueOf(after, 'django_http_ajax_requests_total')).toBe(1);
+    expect(valueOf(after, 'django_http_requests_body_total_bytes_count')).toBe(213);
+    expect(valueOf(after, 'django_http_requests_body_total_bytes_sum')).toBe(300);
+    expect(valueOf(after, 'django_http_requests_body_total_bytes_bucket', { le: '256.0' })).toBe(212);
+    expect(valueOf(after, 'django_http_requests_body_total_bytes_bucket', { le: '512.0' })).toBe(213);
+  });
+
+  test('views: ctx._matchedRoute with the mount prefix; unknown URLs and PURGE are <unnamed view>', () => {
+    const { after } = run();
+    expect(vectorOf(after, 'django_http_requests_total_by_view_transport_method_total')).toEqual([
+      '{"method":"GET","transport":"http","view":"/api/v1/items/:id"} 1',
+      '{"method":"GET","transport":"http","view":"/conflict"} 1',
+      '{"method":"GET","transport":"http","view":"/missing/:id"} 1',
+      '{"method":"GET","transport":"http","view":"/reject"} 1',
+      '{"method":"GET","transport":"http","view":"/stream"} 1',
+      '{"method":"GET","transport":"http","view":"/throw"} 1',
+      '{"method":"GET","transport":"http","view":"/throw-string"} 1',
+      '{"method":"GET","transport":"http","view":"/users/:id"} 2',
+      '{"method":"GET","transport":"http","view":"prometheus-django-metrics"} 1',
+      '{"method":"GET","transport":"https","view":"/users/:id"} 1',
+      '{"method":"POST","transport":"http","view":"/echo"} 1',
+    ]);
+    expect(vectorOf(after, 'django_http_requests_latency_seconds_by_view_method_count')).toEqual([
+      '{"method":"GET","view":"/api/v1/items/:id"} 1',
+      '{"method":"GET","view":"/conflict"} 1',
+      '{"method":"GET","view":"/missing/:id"} 1',
+      '{"method":"GET","view":"/reject"} 1',
+      '{"method":"GET","view":"/stream"} 1',
+      '{"method":"GET","view":"/throw"} 1',
+      '{"method":"GET","view":"/throw-string"} 1',
+      '{"method":"GET","view":"/users/:id"} 3',
+      '{"method":"GET","view":"<unnamed view>"} 200',
+      '{"method":"GET","view":"prometheus-django-metrics"} 1',
+      '{"method":"POST","view":"/echo"} 1',
+      '{"method":"PURGE","view":"<unnamed view>"} 1',
+    ]);
+    // The flood of unknown URLs adds no series of its own anywhere.
+    expect(after.samples.filter((s) => Object.values(s.labels).some((v) => v.includes('flood')))).toEqual([]);
+  });
+
+  test('responses by status, view and method', () => {
+    const { after } = run();
+    expect(vectorOf(after, 'django_http_responses_total_by_status_total')).toEqual([
+      '{"status":"200"} 6',
+      '{"status":"201"} 1',
+      '{"status":"404"} 202',
+      '{"status":"409"} 1',
+      '{"status":"500"} 3',
+    ]);
+    expect(vectorOf(after, 'django_http_responses_total_by_status_view_method_total')).toEqual([
+      '{"method":"<invalid method>","status":"404","view":"<unnamed view>"} 1',
+      '{"method":"GET","status":"200","view":"/api/v1/items/:id"} 1',
+      '{"method":"GET","status":"200","view":"/stream"} 1',
+      '{"method":"GET","status":"200","view":"/users/:id"} 3',
+      '{"method":"GET","status":"200","view":"prometheus-django-metrics"} 1',
+      '{"method":"GET","status":"404","view":"/missing/:id"} 1',
+      '{"method":"GET","status":"404","view":"<unnamed view>"} 200',
+      '{"method":"GET","status":"409","view":"/conflict"} 1',
+      '{"method":"GET","status":"500","view":"/reject"} 1',
+      '{"method":"GET","status":"500","view":"/throw"} 1',
+      '{"method":"GET","status":"500","view":"/throw-string"} 1',
+      '{"method":"POST","status":"201","view":"/echo"} 1',
+    ]);
+  });
+
+  test('response bodies: koa stream bodies are streaming; charset', () => {
+    const { after, client } = run();
+    expect(valueOf(after, 'django_http_responses_streaming_total')).toBe(1);
+    expect(valueOf(after, 'django_http_responses_body_total_bytes_count')).toBe(212);
+    expect(valueOf(after, 'django_http_responses_body_total_bytes_sum')).toBe(client.bodyBytes + client.inAppScrapeBytes);
+    // 'conflict' (8 bytes) is the smallest body: nothing is recorded as empty.
+    expect(valueOf(after, 'django_http_responses_body_total_bytes_bucket', { le: '4.0' })).toBe(0);
+    expect(valueOf(after, 'django_http_responses_body_total_bytes_bucket', { le: '8.0' })).toBe(1);
+    expect(vectorOf(after, 'django_http_responses_total_by_charset_total')).toEqual([
+      '{"charset":"latin-1"} 1',
+      '{"charset":"utf-8"} 212',
+    ]);
+  });
+
+  test('exceptions: a throw, a thrown string, a rejection, ctx.throw(404), and an error the app answered and emitted', () => {
+    const { after } = run();
+    expect(vectorOf(after, 'django_http_exceptions_total_by_type_total')).toEqual([
+      '{"type":"ConflictError"} 1',
+      '{"type":"NotFoundError"} 1',
+      '{"type":"RangeError"} 1',
+      '{"type":"String"} 1',
+      '{"type":"TypeError"} 1',
+    ]);
+    expect(vectorOf(after, 'django_http_exceptions_total_by_view_total')).toEqual([
+      '{"view":"/conflict"} 1',
+      '{"view":"/missing/:id"} 1',
+      '{"view":"/reject"} 1',
+      '{"view":"/throw"} 1',
+      '{"view":"/throw-string"} 1',
+    ]);
+  });
+});
+
+test('koa: every variant exposes the same HTTP vectors as the fast path with ESM (timed latency lines aside)', () => {
+  const lines = (k: string) => pathIndependentLines(runs.get(k)!.after, runs.get(k)!.client.inAppScrapeBytes);
+  const reference = lines(key('fast', 'import'));
+  expect(lines(key('otel', 'import'))).toEqual(reference);
+  expect(lines(key('fast', 'require'))).toEqual(reference);
+});
