@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { stateOf } from '../http/request-state.js';
 import { logLine } from '../log.js';
 import { CONTENT_TYPE } from './format.js';
 
@@ -21,6 +22,9 @@ export function respondWithMetrics(scrape: () => Promise<string>, req: IncomingM
   scrape()
     .then(async (text) => {
       const body = compress ? await gzipAsync(text) : Buffer.from(text);
+      // The response-body family records the uncompressed size (metrics.md section 2), not gzip's.
+      const state = stateOf(res);
+      if (state !== undefined && state.contentLength < 0) state.contentLength = Buffer.byteLength(text);
       const headers: Record<string, string | number> = { 'Content-Type': CONTENT_TYPE, 'Content-Length': body.length, Vary: 'Accept-Encoding' };
       if (compress) headers['Content-Encoding'] = 'gzip';
       res.writeHead(200, headers);
