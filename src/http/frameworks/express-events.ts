@@ -1,0 +1,78 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isMetricsHandler } from '../../exposition/handler.js';
+import { onceLogger } from '../../log.js';
+import { METRICS_VIEW } from '../labels.js';
+import { stateOf } from '../request-state.js';
+import { routeTemplate, type RouteLike } from './express-mounts.js';
+
+/**
+ * express events -> recorder calls. Each reaches the recorder through the request's own state,
+ * so requests the distribution does not track cost one property read.
+ */
+
+const warnOnce = onceLogger();
+
+/** A hook threw: log it once per hook, never disturb the app. */
+export function hookFailed(hook: string, err: unknown): void {
+  warnOnce(hook, `express adapter: ${hook} hook failed: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/** The parts of an express 4/5 application used here. */
+export interface ExpressApp {
+  get(setting: string): unknown;
+}
+
+/** TF: `app.handle`. The recorder ignores nested apps' entries. */
+export function enterApp(app: ExpressApp, req: IncomingMessage): void {
+  stateOf(req)?.recorder.enter(req, 'express', trustsProxy(app, req));
+}
+
+/**
+ * express's own proxy decision, as `req.protocol` makes it. It only matters when there is an
+ * `X-Forwarded-Proto` to trust, so the trust function runs only then.
+ */
+function trustsProxy(app: ExpressApp, req: IncomingMessage): boolean {
+  if (req.headers['x-forwarded-proto'] === undefined) return false;
+  const trust = app.get('trust proxy fn');
+  return typeof trust === 'function' && Boolean((trust as (addr: unknown, i: number) => unknown)(req.socket?.remoteAddress, 0));
+}
+
+/** A route layer dispatches: the route matched. The last match before completion wins (recorder). */
+export function matchRoute(req: IncomingMessage, route: RouteLike): void {
+  const recorder = stateOf(req)?.recorder;
+  if (recorder !== undefined) recorder.matchRoute(req, servesMetrics(route) ? METRICS_VIEW : routeTemplate(req, route));
+}
+
+function servesMetrics(route: RouteLike): boolean {
+  for (const layer of route.stack) if (isMetricsHandler(layer.handle)) return true;
+  return false;
+}
+
+/** `res.render(name, ...)`: a response-bound render (the recorder keeps the first). */
+export function render(res: ServerResponse, name: unknown): void {
+  const req = res.req as IncomingMessage | undefined;
+  if (req !== undefined) stateOf(req)?.recorder.render(req, String(name));
+}
+
+/** An error reached express's error path (the recorder keeps the first, before completion). */
+export function observeError(req: IncomingMessage, err: unknown): void {
+  // 'route' and 'router' are routing signals, and falsy values no error, to express.
+  if (!err || err === 'route' || err === 'router') return;
+  stateOf(req)?.recorder.error(req, err);
+}
+
+/**
+ * The outermost router's final callback sees errors no later layer took (express answers them
+ * with its final handler). Wrapped only for tracked requests.
+ */
+export function observingFinalErrors<F extends (...args: never[]) => unknown>(req: IncomingMessage, callback: F): F {
+  if (stateOf(req) === undefined) return callback;
+  return function (this: unknown, ...args: unknown[]) {
+    try {
+      observeError(req, args[0]);
+    } catch (err) {
+      hookFailed('final error', err);
+    }
+    return (callback as unknown as (...a: unknown[]) => unknown).apply(this, args);
+  } as unknown as F;
+}

@@ -1,0 +1,54 @@
+// The variants under test. Ours and stock OTel use the bare app plus a --import preload, exactly
+// as a user would run them; the two peers are in-app middleware.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+export const ROOT = here('../../../');
+export const OUR_PRELOAD = here('../../../dist/register.js');
+
+// Scrape phase only: lift our per-metric series cap so all ~24k series are kept, as prom-client keeps them.
+export const OURS_SCRAPE_CAP = 50_000;
+const oursScrapeEnv = { PROMETHEUS_MAX_SERIES_PER_METRIC: String(OURS_SCRAPE_CAP) };
+
+export const VARIANTS = [
+  { name: 'bare', label: 'bare express 5 (reference)', app: 'bare.mjs' },
+  {
+    name: 'ours-fast', label: 'otel-django-metrics, fast path', app: 'bare.mjs', ours: true,
+    preload: OUR_PRELOAD, metricsPortEnv: 'PROMETHEUS_METRICS_EXPORT_PORT', scrapeEnv: oursScrapeEnv,
+    env: { PROMETHEUS_HTTP_INSTRUMENTATION: 'fast', PROMETHEUS_METRICS_EXPORT_ADDRESS: '127.0.0.1' },
+  },
+  {
+    name: 'ours-otel', label: 'otel-django-metrics, instrumentation-http path', app: 'bare.mjs', ours: true,
+    preload: OUR_PRELOAD, metricsPortEnv: 'PROMETHEUS_METRICS_EXPORT_PORT', scrapeEnv: oursScrapeEnv,
+    env: { PROMETHEUS_HTTP_INSTRUMENTATION: 'otel', PROMETHEUS_METRICS_EXPORT_ADDRESS: '127.0.0.1' },
+  },
+  { name: 'prom-client', label: 'hand-written prom-client middleware (counter + histogram)', app: 'prom-client.mjs', metricsPath: '/metrics' },
+  { name: 'prom-bundle', label: 'express-prom-bundle', app: 'prom-bundle.mjs', metricsPath: '/metrics' },
+  {
+    name: 'otel-stock', label: 'stock OTel: MeterProvider + PrometheusExporter + http + express instrumentation',
+    app: 'bare.mjs', preload: here('../apps/otel-stock.preload.mjs'), metricsPortEnv: 'BENCH_METRICS_PORT',
+  },
+];
+
+export const appPath = (variant) => here(`../apps/${variant.app}`);
+export const hasScrape = (variant) => Boolean(variant.metricsPortEnv || variant.metricsPath);
+
+/**
+ * Variants to run: --only filters (bare is always kept: every ratio is against it), and ours are
+ * skipped with a reason while dist/register.js has not been built.
+ */
+export function selectVariants(only) {
+  const known = new Set(VARIANTS.map((v) => v.name));
+  for (const name of only ?? []) if (!known.has(name)) throw new Error(`unknown variant "${name}" (known: ${[...known].join(', ')})`);
+  const skipped = [];
+  const selected = VARIANTS.filter((v) => {
+    if (only && v.name !== 'bare' && !only.includes(v.name)) return false;
+    if (v.ours && !existsSync(OUR_PRELOAD)) {
+      skipped.push({ name: v.name, reason: `${OUR_PRELOAD} not found (run npm run build)` });
+      return false;
+    }
+    return true;
+  });
+  return { selected, skipped };
+}

@@ -1,0 +1,62 @@
+// Scrape cost: fill each variant with routes x methods x statuses series, then time repeated
+// /metrics scrapes and, inside the server, the longest event-loop block during each scrape.
+import { performance } from 'node:perf_hooks';
+import { scrapeRequests } from '../apps/routes.mjs';
+import { driveRequests, fetchText } from '../lib/http.mjs';
+import { startServer } from '../lib/server.mjs';
+import { median } from '../lib/stats.mjs';
+import { hasScrape } from '../lib/variants.mjs';
+import { makeGuard, withServer } from './guard.mjs';
+
+async function scrapeOnce(server) {
+  await server.control('loop-start');
+  const res = await fetchText(server.metricsUrl);
+  const { maxBlockMs } = await server.control('loop-stop');
+  if (res.status !== 200) throw new Error(`GET ${server.metricsUrl}: HTTP ${res.status}`);
+  // Exposition lines = sample lines; HELP/TYPE/UNIT comments are not counted.
+  let lines = 0;
+  for (const line of res.body.split('\n')) if (line && line[0] !== '#') lines++;
+  return { ms: res.ms, bytes: Buffer.byteLength(res.body), lines, maxBlockMs, body: res.body };
+}
+
+async function measure(server, opts) {
+  const requests = scrapeRequests(opts.routes);
+  const t0 = performance.now();
+  await driveRequests(server.port, requests);
+  const driveSec = (performance.now() - t0) / 1000;
+  const first = await scrapeOnce(server);
+  // How many of the driven route templates made it into the exposition (caps and overflow show here).
+  const routesSeen = new Set([...first.body.matchAll(/g\d+\/r(\d+)\b/g)].map((m) => m[1])).size;
+  const overflow = first.body.includes('otel_metric_overflow');
+  const runs = [];
+  for (let i = 0; i < opts.scrapes; i++) runs.push(await scrapeOnce(server));
+  server.assertAlive();
+  const ms = median(runs.map((r) => r.ms));
+  const lines = median(runs.map((r) => r.lines));
+  return {
+    requests: requests.length,
+    driveSec,
+    firstMs: first.ms,
+    ms,
+    lines,
+    bytes: median(runs.map((r) => r.bytes)),
+    usPerLine: lines ? (ms * 1000) / lines : NaN,
+    maxBlockMs: Math.max(first.maxBlockMs, ...runs.map((r) => r.maxBlockMs)),
+    routesSeen,
+    overflow,
+  };
+}
+
+export async function scrapePhase(variants, opts, failures, log) {
+  const guarded = makeGuard('scrape', failures, log);
+  const results = {};
+  for (const v of variants.filter(hasScrape)) {
+    const env = { BENCH_ROUTES: String(opts.routes), ...v.scrapeEnv };
+    const res = await guarded(v, () => withServer(() => startServer(v, { env }), (server) => measure(server, opts)));
+    if (!res) continue;
+    results[v.name] = res;
+    log(`  scrape ${v.name}: ${res.lines} lines, ${res.ms.toFixed(1)} ms (first ${res.firstMs.toFixed(1)}), `
+      + `block ${res.maxBlockMs.toFixed(1)} ms, ${res.routesSeen}/${opts.routes} routes, drive ${res.driveSec.toFixed(1)} s`);
+  }
+  return results;
+}
