@@ -43,7 +43,7 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
 
   const scrape = async (): Promise<string> => {
     const out: string[] = [];
-    registry.write(out);
+    await registry.write(out);
     await meterSdk.write(out);
     return out.join('');
   };

@@ -31,12 +31,15 @@ export class Counter extends Family<CounterSeries> {
     this.find(values);
   }
 
-  write(out: string[]): void {
+  *write(out: string[]): Generator<void, void, undefined> {
     out.push(this.header);
     if (this.unlabelled) {
       out.push(`${this.name} ${formatFloat(this.total)}\n`);
       return;
     }
-    for (const s of this.allSeries()) out.push(`${this.name}${s.labels.braces} ${formatFloat(s.value)}\n`);
+    for (const s of this.allSeries()) {
+      out.push(`${this.name}${s.labels.braces} ${formatFloat(s.value)}\n`);
+      yield;
+    }
   }
 }

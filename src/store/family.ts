@@ -57,6 +57,9 @@ export abstract class Family<S extends { readonly labels: LabelText }> {
     if (this.overflow !== undefined) yield this.overflow;
   }
 
-  /** Appends this family's exposition text to `out`. */
-  abstract write(out: string[]): void;
+  /**
+   * Appends this family's exposition text to `out`, pausing (yield) after each series so that
+   * the registry can hand the event loop back to the app during a large scrape.
+   */
+  abstract write(out: string[]): Generator<void, void, undefined>;
 }

@@ -17,8 +17,11 @@ export class Gauge extends Family<GaugeSeries> {
     this.find(values).value = value;
   }
 
-  write(out: string[]): void {
+  *write(out: string[]): Generator<void, void, undefined> {
     out.push(this.header);
-    for (const s of this.allSeries()) out.push(`${this.name}${s.labels.braces} ${formatFloat(s.value)}\n`);
+    for (const s of this.allSeries()) {
+      out.push(`${this.name}${s.labels.braces} ${formatFloat(s.value)}\n`);
+      yield;
+    }
   }
 }

@@ -41,7 +41,7 @@ export class Histogram extends Family<HistogramSeries> {
     record(this.find(values), this.bounds, value);
   }
 
-  write(out: string[]): void {
+  *write(out: string[]): Generator<void, void, undefined> {
     out.push(this.header);
     const series = this.single !== undefined ? [this.single] : this.allSeries();
     const { name, leTexts } = this;
@@ -53,6 +53,7 @@ export class Histogram extends Family<HistogramSeries> {
         out.push(`${name}_bucket{${beforeLe}${leTexts[i]}${afterLe}} ${formatFloat(cumulative)}\n`);
       }
       out.push(`${name}_count${braces} ${formatFloat(s.count)}\n${name}_sum${braces} ${formatFloat(s.sum)}\n`);
+      yield;
     }
   }
 }

@@ -1,8 +1,12 @@
+import { performance } from 'node:perf_hooks';
 import { ALL_FAMILIES, BODY_BUCKETS, type FamilyDef } from '../../views/index.js';
 import { onceLogger, type Logger } from '../log.js';
 import { Counter } from './counter.js';
 import type { Family, FamilyOptions } from './family.js';
 import type { LabelText } from './labels.js';
+
+/** Longest stretch a scrape keeps the event loop, in milliseconds. */
+const SLICE_MS = 10;
 
 type AnyFamily = Family<{ readonly labels: LabelText }>;
 import { Gauge } from './gauge.js';
@@ -47,9 +51,20 @@ export class Registry {
     return this.get(def, Gauge);
   }
 
-  /** Appends every family's exposition text, in catalog order. */
-  write(out: string[]): void {
-    for (const f of this.families.values()) f.write(out);
+  /**
+   * Appends every family's exposition text, in catalog order. A scrape of tens of thousands of
+   * series takes longer than an app can stall, so the work is cut into slices of at most
+   * SLICE_MS with the event loop given back between them.
+   */
+  async write(out: string[]): Promise<void> {
+    let sliceStart = performance.now();
+    for (const f of this.families.values()) {
+      for (const _ of f.write(out)) {
+        if (performance.now() - sliceStart < SLICE_MS) continue;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
+    }
   }
 
   private get<T extends AnyFamily>(def: FamilyDef, kind: abstract new (...args: never[]) => T): T {

@@ -6,9 +6,9 @@ import { parseExposition, valueOf } from '../support/exposition.js';
 
 function recorder() {
   const registry = new Registry({ namespace: '', latencyBuckets: [1], maxSeriesPerMetric: 100 });
-  const counts = (backend = 'redis') => {
+  const counts = async (backend = 'redis') => {
     const out: string[] = [];
-    registry.write(out);
+    await registry.write(out);
     const exp = parseExposition(out.join(''));
     const of = (name: string) => valueOf(exp, name, { backend });
     return { get: of('django_cache_get_total'), hits: of('django_cache_get_hits_total'), misses: of('django_cache_get_misses_total'), fail: of('django_cache_get_fail_total') };
@@ -34,29 +34,29 @@ describe('readKeys: which commands are reads', () => {
 });
 
 describe('Read: counted at the call, settled once', () => {
-  test('get_total counts at the call; the four series of a backend appear together', () => {
+  test('get_total counts at the call; the four series of a backend appear together', async () => {
     const { recorder: r, counts } = recorder();
     new Read(r, 'redis', 1, false);
-    expect(counts()).toEqual({ get: 1, hits: 0, misses: 0, fail: 0 });
-    expect(counts('other')).toEqual({ get: undefined, hits: undefined, misses: undefined, fail: undefined });
+    expect(await counts()).toEqual({ get: 1, hits: 0, misses: 0, fail: 0 });
+    expect(await counts('other')).toEqual({ get: undefined, hits: undefined, misses: undefined, fail: undefined });
   });
 
-  test('a hit is any value but null and undefined', () => {
+  test('a hit is any value but null and undefined', async () => {
     const { recorder: r, counts } = recorder();
     for (const value of ['v', '', 0, false, Number.NaN, Buffer.alloc(0), []]) new Read(r, 'redis', 1, false).answer(value);
     for (const value of [null, undefined]) new Read(r, 'redis', 1, false).answer(value);
-    expect(counts()).toEqual({ get: 9, hits: 7, misses: 2, fail: 0 });
+    expect(await counts()).toEqual({ get: 9, hits: 7, misses: 2, fail: 0 });
   });
 
-  test('a multi-key read counts its hits among its keys, the rest as misses', () => {
+  test('a multi-key read counts its hits among its keys, the rest as misses', async () => {
     const { recorder: r, counts } = recorder();
     new Read(r, 'redis', 3, true).answer(['a', null, '']);
     new Read(r, 'redis', 2, true).answer(['a', 'b', 'extra']); // never more hits than keys
     new Read(r, 'redis', 2, true).answer(null); // not an array: all misses
-    expect(counts()).toEqual({ get: 7, hits: 4, misses: 3, fail: 0 });
+    expect(await counts()).toEqual({ get: 7, hits: 4, misses: 3, fail: 0 });
   });
 
-  test('only the first outcome counts: a failure after a reply, or a second reply, is ignored', () => {
+  test('only the first outcome counts: a failure after a reply, or a second reply, is ignored', async () => {
     const { recorder: r, counts } = recorder();
     const answered = new Read(r, 'redis', 1, false);
     answered.answer('v');
@@ -66,6 +66,6 @@ describe('Read: counted at the call, settled once', () => {
     failed.fail();
     failed.answer(['a', 'b']);
     expect([answered.settled, failed.settled]).toEqual([true, true]);
-    expect(counts()).toEqual({ get: 3, hits: 1, misses: 0, fail: 2 });
+    expect(await counts()).toEqual({ get: 3, hits: 1, misses: 0, fail: 2 });
   });
 });
