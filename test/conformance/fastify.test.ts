@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Client, pathIndependentLines } from '../fixtures/fastify-koa-traffic.js';
+import { Client, pathIndependentLines, testEntryFamilies } from '../support/framework-traffic.js';
 import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
 
@@ -60,34 +60,7 @@ describe.each(PATHS)('fastify 5, %s path', (path) => {
     });
   });
 
-  test('server-level families: 213 requests; dedicated-port scrapes count nowhere', () => {
-    const { after, again } = run();
-    expect(valueOf(after, 'django_http_requests_before_middlewares_total')).toBe(213);
-    expect(valueOf(after, 'django_http_responses_before_middlewares_total')).toBe(213);
-    expect(valueOf(after, 'django_http_requests_latency_including_middlewares_seconds_count')).toBe(213);
-    expect(valueOf(after, 'django_http_requests_unknown_latency_including_middlewares_total')).toBe(0);
-    expect(valueOf(after, 'django_http_requests_unknown_latency_total')).toBe(0);
-    const http = (exp: Exposition) => exp.samples.filter((s) => s.name.startsWith('django_http_'));
-    expect(http(again)).toEqual(http(after));
-  });
-
-  test('method, transport (fastify trustProxy + X-Forwarded-Proto), ajax and request body', () => {
-    const { after } = run();
-    expect(vectorOf(after, 'django_http_requests_total_by_method_total')).toEqual([
-      '{"method":"<invalid method>"} 1',
-      '{"method":"GET"} 211',
-      '{"method":"POST"} 1',
-    ]);
-    expect(vectorOf(after, 'django_http_requests_total_by_transport_total')).toEqual([
-      '{"transport":"http"} 212',
-      '{"transport":"https"} 1',
-    ]);
-    expect(valueOf(after, 'django_http_ajax_requests_total')).toBe(1);
-    expect(valueOf(after, 'django_http_requests_body_total_bytes_count')).toBe(213);
-    expect(valueOf(after, 'django_http_requests_body_total_bytes_sum')).toBe(300);
-    expect(valueOf(after, 'django_http_requests_body_total_bytes_bucket', { le: '256.0' })).toBe(212);
-    expect(valueOf(after, 'django_http_requests_body_total_bytes_bucket', { le: '512.0' })).toBe(213);
-  });
+  testEntryFamilies(run, 'fastify trustProxy + X-Forwarded-Proto');
 
   test('views: routeOptions.url with the plugin prefix, matched before user hooks; unknown URLs and PURGE are <unnamed view>', () => {
     const { after } = run();
