@@ -1,10 +1,6 @@
-import {
-  InstrumentationBase,
-  InstrumentationNodeModuleDefinition,
-  InstrumentationNodeModuleFile,
-  type InstrumentationModuleDefinition,
-} from '@opentelemetry/instrumentation';
+import { InstrumentationNodeModuleDefinition, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import { TrackedConnection } from './connection.js';
+import { DriverInstrumentation } from './driver-instrumentation.js';
 import { mysqlErrorType } from './error-types.js';
 import { defineOwnMethod, protoMethod, type AnyMethod } from './own-methods.js';
 import { DB_STATE, record } from './runtime.js';
@@ -21,32 +17,21 @@ interface MysqlConnection {
   _pool?: object | null;
 }
 
-type PatchableClass = { prototype: Record<string, AnyMethod> };
 
 /**
  * mysql2: every client connection, pooled or not, runs a `ClientHandshake` command that starts in
  * the connection's constructor. Its `start` is where a connection attempt is counted and where
  * the connection gets its own instrumented `query`, `execute` and `_notifyError`.
  */
-export class Mysql2MetricsInstrumentation extends InstrumentationBase {
+export class Mysql2MetricsInstrumentation extends DriverInstrumentation {
   constructor() {
-    super('otel-django-metrics/mysql2', '0.1.0', { enabled: false });
+    super('mysql2');
   }
 
   protected init(): InstrumentationModuleDefinition[] {
     return [
       new InstrumentationNodeModuleDefinition('mysql2', MYSQL2_VERSIONS, undefined, undefined, [
-        new InstrumentationNodeModuleFile(
-          'mysql2/lib/commands/client_handshake.js',
-          MYSQL2_VERSIONS,
-          (ClientHandshake: PatchableClass) => {
-            this._wrap(ClientHandshake.prototype, 'start', patchHandshakeStart);
-            return ClientHandshake;
-          },
-          (ClientHandshake?: PatchableClass) => {
-            if (ClientHandshake) this._unwrap(ClientHandshake.prototype, 'start');
-          },
-        ),
+        this.prototypeFile('mysql2/lib/commands/client_handshake.js', MYSQL2_VERSIONS, 'start', patchHandshakeStart),
       ]),
     ];
   }

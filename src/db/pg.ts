@@ -1,10 +1,6 @@
-import {
-  InstrumentationBase,
-  InstrumentationNodeModuleDefinition,
-  InstrumentationNodeModuleFile,
-  type InstrumentationModuleDefinition,
-} from '@opentelemetry/instrumentation';
+import { InstrumentationNodeModuleDefinition, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import { TrackedConnection, type Classify } from './connection.js';
+import { DriverInstrumentation, type PatchableClass } from './driver-instrumentation.js';
 import { pgErrorType } from './error-types.js';
 import { defineOwnMethod, protoMethod, type AnyMethod } from './own-methods.js';
 import { DB_STATE, record } from './runtime.js';
@@ -20,33 +16,21 @@ interface PgClient {
   database?: string;
 }
 
-type Prototype = Record<string, AnyMethod>;
-type PatchableClass = { prototype: Prototype };
 
 /**
  * pg: `Client#_connect` (behind both `connect()` forms) counts each connection attempt and its
  * failure and gives the client its own instrumented `query`; pg-pool's `newClient` tells which
  * pool a client belongs to, for `setDbAlias(pool)`.
  */
-export class PgMetricsInstrumentation extends InstrumentationBase {
+export class PgMetricsInstrumentation extends DriverInstrumentation {
   constructor() {
-    super('otel-django-metrics/pg', '0.1.0', { enabled: false });
+    super('pg');
   }
 
   protected init(): InstrumentationModuleDefinition[] {
     return [
       new InstrumentationNodeModuleDefinition('pg', PG_VERSIONS, undefined, undefined, [
-        new InstrumentationNodeModuleFile(
-          'pg/lib/client.js',
-          PG_VERSIONS,
-          (Client: PatchableClass) => {
-            this._wrap(Client.prototype, '_connect', patchConnect);
-            return Client;
-          },
-          (Client?: PatchableClass) => {
-            if (Client) this._unwrap(Client.prototype, '_connect');
-          },
-        ),
+        this.prototypeFile('pg/lib/client.js', PG_VERSIONS, '_connect', patchConnect),
       ]),
       new InstrumentationNodeModuleDefinition(
         'pg-pool',
