@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { METRICS_VIEW } from '../http/labels.js';
 import { currentDistribution } from '../state.js';
 import { respondWithMetrics } from './respond.js';
+import { sourceOf } from './scrape-source.js';
 
 /** Marks the in-app handler so framework adapters can name its route `prometheus-django-metrics`. */
 export const kMetricsHandler = Symbol.for('otel-django-metrics.metrics-handler');
@@ -25,7 +26,7 @@ export function metricsHandler(): NodeHandler {
       return;
     }
     d.http.matchRoute(req, METRICS_VIEW);
-    respondWithMetrics(() => d.scrape(), req, res);
+    respondWithMetrics(sourceOf(d.scrape), req, res);
   };
   return Object.assign(handler, { [kMetricsHandler]: true as const });
 }

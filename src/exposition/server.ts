@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { markOwnServer } from './own-server.js';
 import { respondWithMetrics } from './respond.js';
+import { sourceOf } from './scrape-source.js';
 
 /**
  * The dedicated metrics server: `GET /metrics` only, never counted, never keeping the app alive
@@ -13,6 +14,7 @@ export function startMetricsServer(
   scrape: () => Promise<string>,
   log: Logger,
 ): { server: Server; port: Promise<number | undefined> } {
+  const source = sourceOf(scrape);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics' && path !== '/metrics/') {
@@ -20,7 +22,7 @@ export function startMetricsServer(
     } else if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('Method Not Allowed\n');
     } else {
-      respondWithMetrics(scrape, req, res);
+      respondWithMetrics(source, req, res);
     }
   });
   markOwnServer(server);

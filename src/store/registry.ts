@@ -1,16 +1,17 @@
 import { performance } from 'node:perf_hooks';
 import { ALL_FAMILIES, BODY_BUCKETS, type FamilyDef } from '../../views/index.js';
+import type { TakeParts } from '../exposition/scrape-source.js';
 import { onceLogger, type Logger } from '../log.js';
 import { Counter } from './counter.js';
 import type { Family, FamilyOptions } from './family.js';
+import { Gauge } from './gauge.js';
+import { Histogram } from './histogram.js';
 import type { LabelText } from './labels.js';
 
 /** Longest stretch a scrape keeps the event loop, in milliseconds. */
 const SLICE_MS = 10;
 
 type AnyFamily = Family<{ readonly labels: LabelText }>;
-import { Gauge } from './gauge.js';
-import { Histogram } from './histogram.js';
 
 export interface RegistryOptions {
   namespace: string;
@@ -54,14 +55,17 @@ export class Registry {
   /**
    * Appends every family's exposition text, in catalog order. A scrape of tens of thousands of
    * series takes longer than an app can stall, so the work is cut into slices of at most
-   * SLICE_MS with the event loop given back between them.
+   * SLICE_MS with the event loop given back between them. `take` sees the text after every
+   * series, so a response can send it on as it grows (see ScrapeSource).
    */
-  async write(out: string[]): Promise<void> {
+  async write(out: string[], take?: TakeParts): Promise<void> {
     let sliceStart = performance.now();
     for (const f of this.families.values()) {
       for (const _ of f.write(out)) {
+        const reading = take?.(out);
+        if (reading !== undefined) await reading;
         if (performance.now() - sliceStart < SLICE_MS) continue;
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await fullLoopTurn();
         sliceStart = performance.now();
       }
     }
@@ -72,6 +76,16 @@ export class Registry {
     if (!(f instanceof kind)) throw new TypeError(`${def.name} is not a ${kind.name} family of the catalog`);
     return f;
   }
+}
+
+/**
+ * Lets one whole event-loop iteration (timers, I/O) run. One setImmediate is not enough: set
+ * from an I/O callback (the request, a drained response) it runs in that same iteration's check
+ * phase, before any timer, and two slices would run back to back.
+ */
+async function fullLoopTurn(): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 function create(def: FamilyDef, options: FamilyOptions, latency: readonly number[]): AnyFamily {

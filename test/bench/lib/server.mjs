@@ -1,4 +1,5 @@
 // One server process of one variant: spawn (pinned), wait for "listening", talk over IPC, stop.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { appPath, ROOT } from './variants.mjs';
@@ -100,6 +101,20 @@ class Server {
   }
 
   snapshot(opts = {}) { return this.control('snapshot', opts); }
+
+  /**
+   * Milliseconds the server's main thread has spent waiting for a CPU so far (Linux schedstat),
+   * null where unknown. On a shared machine, a loop block that is mostly this wait was another
+   * process's doing, not the server's.
+   */
+  cpuWaitMs() {
+    const { pid } = this.child;
+    try {
+      return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+    } catch {
+      return null;
+    }
+  }
 
   /** Throws if the server died during a measurement (a crash must not read as a fast run). */
   assertAlive() {

@@ -1,0 +1,115 @@
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
+import { createGzip, type Gzip } from 'node:zlib';
+import { stateOf, type RequestState } from '../http/request-state.js';
+import { logLine } from '../log.js';
+import { CONTENT_TYPE } from './format.js';
+import type { TakeParts } from './scrape-source.js';
+
+/**
+ * Parts (about one exposition line each, ~100 bytes) joined into one written chunk: ~50 KB, so
+ * no step of a scrape grows with its size (a 24k-series scrape is 15 MB).
+ */
+export const CHUNK_PARTS = 512;
+
+/** The scraper went away mid-scrape: the scrape stops, and that is no failure to log. */
+class ResponseClosed extends Error {}
+
+/**
+ * One scrape's response body, sent while the scrape is being written: the 200 headers go out
+ * with the first chunk (a scrape that fails before it is still a clean 500), then chunks of
+ * joined parts (chunked transfer encoding), gzipped on the thread pool when `gzip`, with the
+ * response's backpressure holding the writer back.
+ */
+export class ScrapeBody {
+  /** Where chunks go once the headers are out: the response, gzip in front of it, or nowhere (HEAD). */
+  private sink: Writable | null | undefined;
+  private readonly state: RequestState | undefined;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly gzip: boolean,
+    private readonly head: boolean,
+  ) {
+    this.state = stateOf(res);
+  }
+
+  /** The scrape's TakeParts: sends `out` on once it holds a chunk's worth. */
+  readonly take: TakeParts = (out) => {
+    if (out.length < CHUNK_PARTS) return undefined;
+    const text = out.join('');
+    out.length = 0;
+    return this.send(text);
+  };
+
+  /** Sends what is left in `out` (the OTel SDK's metrics arrive in one batch), then ends the response. */
+  async end(out: string[]): Promise<void> {
+    for (let i = 0; i < out.length; i += CHUNK_PARTS) await this.send(out.slice(i, i + CHUNK_PARTS).join(''));
+    (this.open() ?? this.res).end();
+  }
+
+  /** A one-line log, then a 500 if nothing was sent yet; a started body can only be cut short. */
+  fail(err: unknown): void {
+    if (err instanceof ResponseClosed) return;
+    logLine(`scrape failed: ${err instanceof Error ? err.message : String(err)}`);
+    if (this.res.headersSent) this.res.destroy();
+    else this.res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('metrics collection failed\n');
+  }
+
+  private send(text: string): Promise<void> | undefined {
+    if (this.res.destroyed) throw new ResponseClosed();
+    const sink = this.open();
+    if (this.state !== undefined) this.state.contentLength += Buffer.byteLength(text);
+    if (sink === null || sink.write(text)) return undefined;
+    return drained(sink);
+  }
+
+  private open(): Writable | null {
+    if (this.sink !== undefined) return this.sink;
+    const headers: OutgoingHttpHeaders = { 'Content-Type': CONTENT_TYPE, Vary: 'Accept-Encoding' };
+    if (this.gzip) headers['Content-Encoding'] = 'gzip';
+    // A scrape counts as one non-streaming response whose body size is the uncompressed text
+    // (metrics.md section 2), though it is sent chunked: a known length, kept up to date as the
+    // chunks go, is what keeps the response tracker from counting it as streamed.
+    if (this.state !== undefined) this.state.contentLength = 0;
+    this.res.writeHead(200, headers);
+    this.sink = this.head ? null : this.gzip ? gzipInto(this.res) : this.res;
+    return this.sink;
+  }
+}
+
+/**
+ * A gzip stream whose output goes to `res`, with res's backpressure. Not `pipe`: a response
+ * piped into counts as streamed.
+ */
+function gzipInto(res: ServerResponse): Gzip {
+  const gzip = createGzip();
+  gzip.on('data', (chunk: Buffer) => {
+    if (res.write(chunk)) return;
+    gzip.pause();
+    res.once('drain', () => gzip.resume());
+  });
+  gzip.once('end', () => res.end());
+  gzip.once('error', (err) => {
+    logLine(`scrape failed: gzip: ${err.message}`);
+    res.destroy();
+  });
+  // Also after a normal end, when it is a no-op; before it, the waiting writer learns of it from gzip's close.
+  res.once('close', () => gzip.destroy());
+  return gzip;
+}
+
+/** Resolves when `stream` takes writes again; rejects if it closes first. */
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      stream.off('close', onClose);
+      resolve();
+    };
+    const onClose = () => {
+      stream.off('drain', onDrain);
+      reject(new ResponseClosed());
+    };
+    stream.once('drain', onDrain).once('close', onClose);
+  });
+}

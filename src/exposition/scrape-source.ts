@@ -1,0 +1,34 @@
+/**
+ * Offered a scrape's text each time a series has been appended to `out`: it may take (remove)
+ * what is there to send it on, and returns a promise when the writer must wait for the reader.
+ */
+export type TakeParts = (out: string[]) => Promise<void> | undefined;
+
+/**
+ * Writes a whole exposition into `out`, in order. Without `take` the text accumulates; with it,
+ * a response can send the text on as it grows, so no scrape ever holds its whole body at once.
+ */
+export type ScrapeSource = (out: string[], take?: TakeParts) => Promise<void>;
+
+/** Global, like the distribution slot: another loaded copy of the package streams our scrapes too. */
+const kSource = Symbol.for('otel-django-metrics.scrape-source');
+
+type Scrape = () => Promise<string>;
+
+/**
+ * `Distribution.scrape`: the exposition as one string (tests, testing utilities), carrying its
+ * source so that the metrics endpoints can stream the same text instead.
+ */
+export function scrapeFunction(source: ScrapeSource): Scrape {
+  const scrape = async (): Promise<string> => {
+    const out: string[] = [];
+    await source(out);
+    return out.join('');
+  };
+  return Object.assign(scrape, { [kSource]: source });
+}
+
+/** The source behind a scrape function; one without (made elsewhere) yields its text as one part. */
+export function sourceOf(scrape: Scrape): ScrapeSource {
+  return (scrape as Scrape & { [kSource]?: ScrapeSource })[kSource] ?? (async (out) => void out.push(await scrape()));
+}
