@@ -3,20 +3,22 @@
 // for a CommonJS and an ESM app. Variants run interleaved (one of each per round, in a rotating
 // order) so load from other processes spreads evenly; the first round is a discarded warm-up.
 //
-//   npm run build && node scripts/measure-startup.mjs [--rounds 21] [--scrape] [--json]
+//   npm run build && node scripts/measure-startup.mjs [--rounds 21] [--scrape] [--json] [--express]
 //       [--register [label=]path/to/register.js ...]
 //
 // Each app also prints the CPU time it has used by then (all threads, so the ESM loader's worker
 // counts): on a busy machine it is less skewed than wall time. --scrape also times spawn to the
 // first answered scrape, which includes any work the preload defers until the app is up.
+// --express adds an ESM express 5 app: the preload then also loads its express instrumentation.
 // --register may be given several times to compare builds (e.g. a copy built from HEAD) in one run.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const { values: opts } = parseArgs({
@@ -24,6 +26,7 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string', default: '21' },
     scrape: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    express: { type: 'boolean', default: false },
     register: { type: 'string', multiple: true, default: [fileURLToPath(new URL('../dist/register.js', import.meta.url))] },
   },
 });
@@ -37,9 +40,14 @@ const SERVER = `server.listen(0, '127.0.0.1', () => {
   const { user, system } = process.cpuUsage();
   console.log('listening ' + server.address().port + ' ' + (user + system));
 });`;
+// The apps are written to a temporary directory: express is imported by its absolute URL.
+const EXPRESS_URL = pathToFileURL(createRequire(import.meta.url).resolve('express')).href;
 const APPS = {
-  cjs: `const { createServer } = require('node:http');\nconst server = createServer((req, res) => res.end('ok'));\n${SERVER}\n`,
-  esm: `import { createServer } from 'node:http';\nconst server = createServer((req, res) => res.end('ok'));\n${SERVER}\n`,
+  cjs: { file: 'app.cjs', source: `const { createServer } = require('node:http');\nconst server = createServer((req, res) => res.end('ok'));\n${SERVER}\n` },
+  esm: { file: 'app.mjs', source: `import { createServer } from 'node:http';\nconst server = createServer((req, res) => res.end('ok'));\n${SERVER}\n` },
+  ...(opts.express && {
+    express: { file: 'express.mjs', source: `import express from '${EXPRESS_URL}';\nconst server = express().get('/', (req, res) => res.send('ok')).listen(0, '127.0.0.1', () => {\n  const { user, system } = process.cpuUsage();\n  console.log('listening ' + server.address().port + ' ' + (user + system));\n});\n` },
+  }),
 };
 const MODES = {
   fast: { PROMETHEUS_HTTP_INSTRUMENTATION: 'fast' },
@@ -116,8 +124,8 @@ const variants = Object.keys(APPS).flatMap((app) => [
 
 const dir = mkdtempSync(join(tmpdir(), 'startup-'));
 try {
-  const scripts = { cjs: join(dir, 'app.cjs'), esm: join(dir, 'app.mjs') };
-  for (const [kind, source] of Object.entries(APPS)) writeFileSync(scripts[kind], source);
+  const scripts = {};
+  for (const [kind, { file, source }] of Object.entries(APPS)) writeFileSync((scripts[kind] = join(dir, file)), source);
   const samples = Object.fromEntries(variants.map((v) => [v.name, { wall: [], cpu: [], scraped: [] }]));
   for (let round = 0; round <= ROUNDS; round++) {
     for (let i = 0; i < variants.length; i++) {
@@ -154,7 +162,7 @@ try {
     for (const r of rows) {
       const scrape = r.firstScrapeMs === undefined ? '' : `  first scrape ${n(r.firstScrapeMs)} ms`;
       console.log(
-        `${r.variant.padEnd(16)} listening ${n(r.wallMs)} ms (added ${n(r.addedWallMs)}, x${r.ratio.toFixed(2)})  cpu ${n(r.cpuMs)} ms (added ${n(r.addedCpuMs)})${scrape}`,
+        `${r.variant.padEnd(20)} listening ${n(r.wallMs)} ms (added ${n(r.addedWallMs)}, x${r.ratio.toFixed(2)})  cpu ${n(r.cpuMs)} ms (added ${n(r.addedCpuMs)})${scrape}`,
       );
     }
   }

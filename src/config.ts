@@ -31,8 +31,8 @@ export interface Config {
   runtimeMetrics: boolean;
   serviceName: string | undefined;
   httpPath: HttpPath;
-  /** Register the ESM loader: `undefined` = only for an ES module entry point (src/otel/esm-hook.ts). */
-  esmHook: boolean | undefined;
+  /** Register import-in-the-middle's ESM loader and start every instrumentation at once (src/otel/esm-hook.ts). */
+  esmHook: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -159,6 +159,6 @@ export function readConfig(env: Env = process.env, log: Logger = logLine): Confi
     serviceName: env.OTEL_SERVICE_NAME?.trim() || undefined,
     // The instrumentation-http path makes spans; pick it when the user asked for traces.
     httpPath: httpMode === 'auto' ? (tracing !== 'none' && tracing !== '' ? 'otel' : 'fast') : httpMode,
-    esmHook: read('PROMETHEUS_ESM_HOOK', bool, undefined),
+    esmHook: read('PROMETHEUS_ESM_HOOK', bool, false),
   };
 }

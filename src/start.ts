@@ -1,4 +1,5 @@
 import { readConfig, type Config } from './config.js';
+import { scrapeFunction } from './exposition/scrape-source.js';
 import { startMetricsServer } from './exposition/server.js';
 import { enableCacheInstrumentation } from './cache/index.js';
 import { enableDbInstrumentation } from './db/index.js';
@@ -10,6 +11,7 @@ import { installResponseTracker } from './http/response-tracker.js';
 import { subscribeServerRequests } from './http/server-hooks.js';
 import { logLine, type Logger } from './log.js';
 import { startLazyMeterSdk } from './otel/lazy-sdk.js';
+import { eagerActivation, lazyActivation } from './otel/package-loads.js';
 import { currentDistribution, setDistribution, type Distribution } from './state.js';
 import { Registry } from './store/registry.js';
 
@@ -37,16 +39,16 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
 
   installResponseTracker();
   installListenerErrors();
-  const disableHttp = config.httpPath === 'otel' ? await enableOtelHttpPath(http, meterProvider) : subscribeServerRequests(http);
-  const context = { config, registry, meterProvider, log };
-  const disables = [disableHttp, enableFrameworkAdapters(http), enableDbInstrumentation(context), enableCacheInstrumentation(context)];
+  const disableHttp = config.httpPath === 'otel' ? enableOtelHttpPath(http, meterProvider) : subscribeServerRequests(http);
+  // Instrumentations load with the first package they patch; all at once for the ESM loader.
+  const activate = config.esmHook ? eagerActivation(log) : lazyActivation(log);
+  const context = { config, registry, meterProvider, log, activate };
+  const disables = [disableHttp, enableFrameworkAdapters(http, activate), enableDbInstrumentation(context), enableCacheInstrumentation(context)];
 
-  const scrape = async (): Promise<string> => {
-    const out: string[] = [];
-    await registry.write(out);
+  const scrape = scrapeFunction(async (out, take) => {
+    await registry.write(out, take);
     await meterSdk.write(out);
-    return out.join('');
-  };
+  });
 
   const wantsServer = config.port !== undefined || config.portRange !== undefined;
   const server = wantsServer ? startMetricsServer(config, scrape, log) : undefined;

@@ -1,15 +1,17 @@
 import type { InstrumentationBase } from '@opentelemetry/instrumentation';
+import { createRequire } from 'node:module';
 import type { InstrumentationContext } from '../instrumentation-context.js';
 import { guarded } from './guard.js';
-import { ioredisInstrumentations } from './ioredis.js';
-import { memcachedInstrumentation } from './memcached.js';
-import { nodeRedisInstrumentation } from './node-redis.js';
 import { recorderFor, type CacheRecorder } from './recorder.js';
 
-const CLIENTS: ReadonlyArray<(recorder: CacheRecorder) => InstrumentationBase[]> = [
-  ioredisInstrumentations,
-  (recorder) => [nodeRedisInstrumentation(recorder)],
-  (recorder) => [memcachedInstrumentation(recorder)],
+// A client's instrumentation loads with the client (src/otel/package-loads.ts): require, to do it synchronously.
+const require = createRequire(import.meta.url);
+
+/** Each client's packages, and its instrumentations' loader. */
+const CLIENTS: ReadonlyArray<[packages: string[], load: (recorder: CacheRecorder) => InstrumentationBase[]]> = [
+  [['ioredis'], (recorder) => (require('./ioredis.js') as typeof import('./ioredis.js')).ioredisInstrumentations(recorder)],
+  [['redis', '@redis/client', '@node-redis/client'], (recorder) => [(require('./node-redis.js') as typeof import('./node-redis.js')).nodeRedisInstrumentation(recorder)]],
+  [['memcached'], (recorder) => [(require('./memcached.js') as typeof import('./memcached.js')).memcachedInstrumentation(recorder)]],
 ];
 
 /**
@@ -18,16 +20,19 @@ const CLIENTS: ReadonlyArray<(recorder: CacheRecorder) => InstrumentationBase[]>
  */
 export function enableCacheInstrumentation(context: InstrumentationContext): () => void {
   const recorder = recorderFor(context.registry);
-  const enabled: InstrumentationBase[] = [];
-  for (const create of CLIENTS) {
-    guarded('cache instrumentation start', () => {
-      for (const instrumentation of create(recorder)) {
-        instrumentation.enable();
-        enabled.push(instrumentation);
-      }
-    });
-  }
-  return () => {
-    for (const instrumentation of enabled) guarded('cache instrumentation stop', () => instrumentation.disable());
-  };
+  const disables = CLIENTS.map(([packages, load]) =>
+    context.activate(packages, () => {
+      const enabled: InstrumentationBase[] = [];
+      guarded('cache instrumentation start', () => {
+        for (const instrumentation of load(recorder)) {
+          instrumentation.enable();
+          enabled.push(instrumentation);
+        }
+      });
+      return () => {
+        for (const instrumentation of enabled) guarded('cache instrumentation stop', () => instrumentation.disable());
+      };
+    }),
+  );
+  return () => disables.forEach((disable) => disable());
 }

@@ -1,9 +1,18 @@
+import { createRequire } from 'node:module';
 import type { InstrumentationContext } from '../instrumentation-context.js';
 import { onceLogger } from '../log.js';
-import { Mysql2MetricsInstrumentation } from './mysql2.js';
-import { PgMetricsInstrumentation } from './pg.js';
+import type { DriverInstrumentation } from './driver-instrumentation.js';
 import { DbRecorder } from './recorder.js';
 import { DB_STATE, setRuntime, type DbRuntime } from './runtime.js';
+
+// The driver hooks load with their driver (src/otel/package-loads.ts): require, to do it synchronously.
+const require = createRequire(import.meta.url);
+
+/** Each driver's packages, and its hooks' loader. */
+const DRIVERS: ReadonlyArray<[packages: string[], load: () => DriverInstrumentation]> = [
+  [['pg', 'pg-pool'], () => new (require('./pg.js') as typeof import('./pg.js')).PgMetricsInstrumentation()],
+  [['mysql2'], () => new (require('./mysql2.js') as typeof import('./mysql2.js')).Mysql2MetricsInstrumentation()],
+];
 
 /**
  * Starts the pg and mysql2 hooks that feed the 6 DB families. Counts, errors and durations all
@@ -21,10 +30,15 @@ export function enableDbInstrumentation(context: InstrumentationContext): () => 
       hookFailed: (where, err) => warnOnce(where, `db instrumentation failed in ${where}; ignored: ${describe(err)}`),
     };
     setRuntime(runtime);
-    const instrumentations = [new PgMetricsInstrumentation(), new Mysql2MetricsInstrumentation()];
-    for (const i of instrumentations) i.enable();
+    const disables = DRIVERS.map(([packages, load]) =>
+      context.activate(packages, () => {
+        const instrumentation = load();
+        instrumentation.enable();
+        return () => instrumentation.disable();
+      }),
+    );
     return () => {
-      for (const i of instrumentations) i.disable();
+      for (const disable of disables) disable();
       if (DB_STATE.runtime === runtime) setRuntime(undefined);
     };
   } catch (err) {

@@ -5,13 +5,16 @@ import { isOwnServer } from '../exposition/own-server.js';
 import type { HttpRecorder } from './recorder.js';
 import { startRequest } from './server-hooks.js';
 
+const require = createRequire(import.meta.url);
+
 /**
  * The instrumentation-http path, for users who also want traces: `@opentelemetry/instrumentation-http`
  * wraps every server `request` emit (span, context) and hands us the response through its
  * `responseHook`; from there the same recorder as the fast path takes over. Returns `disable`.
  */
-export async function enableOtelHttpPath(recorder: HttpRecorder, meterProvider: MeterProvider): Promise<() => void> {
-  const { HttpInstrumentation } = await import('@opentelemetry/instrumentation-http');
+export function enableOtelHttpPath(recorder: HttpRecorder, meterProvider: MeterProvider): () => void {
+  // require: an ES module import of this CommonJS package would also parse it for its export names.
+  const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
   const instrumentation = new HttpInstrumentation({
     ignoreIncomingRequestHook: (req) => isOwnServer((req.socket as { server?: unknown } | null)?.server),
     responseHook: (_span: Span, response: IncomingMessage | ServerResponse) => {
@@ -21,7 +24,6 @@ export async function enableOtelHttpPath(recorder: HttpRecorder, meterProvider: 
   instrumentation.setMeterProvider(meterProvider);
   instrumentation.enable();
   // Core modules are patched when next required; do it now so the app's first server is covered.
-  const require = createRequire(import.meta.url);
   require('node:http');
   require('node:https');
   return () => instrumentation.disable();

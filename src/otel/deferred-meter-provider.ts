@@ -1,20 +1,19 @@
-import {
-  createNoopMeter,
-  type Attributes,
-  type BatchObservableCallback,
-  type BatchObservableResult,
-  type Counter,
-  type Gauge,
-  type Histogram,
-  type Meter,
-  type MeterOptions,
-  type MeterProvider,
-  type MetricOptions,
-  type Observable,
-  type ObservableCounter,
-  type ObservableGauge,
-  type ObservableUpDownCounter,
-  type UpDownCounter,
+import type {
+  Attributes,
+  BatchObservableCallback,
+  BatchObservableResult,
+  Counter,
+  Gauge,
+  Histogram,
+  Meter,
+  MeterOptions,
+  MeterProvider,
+  MetricOptions,
+  Observable,
+  ObservableCounter,
+  ObservableGauge,
+  ObservableUpDownCounter,
+  UpDownCounter,
 } from '@opentelemetry/api';
 import { DeferredAdder, DeferredObservable, DeferredRecorder, sdkObservable } from './deferred-instruments.js';
 import { PendingOps } from './pending.js';
@@ -124,7 +123,8 @@ export class DeferredMeterProvider implements MeterProvider {
     const held = this.#meters.get(key);
     if (held) return held.meter;
     if (this.#real) return this.#real.getMeter(name, version, options);
-    if (this.#closed) return createNoopMeter();
+    // Closed, the pending ops drop whatever a meter is given: a no-op meter.
+    if (this.#closed) return new DeferredMeter(this.#pending);
     const meter = new DeferredMeter(this.#pending);
     this.#meters.set(key, { meter, name, version, options });
     return meter;

@@ -1,9 +1,10 @@
-import { metrics, type MeterProvider } from '@opentelemetry/api';
+import type { MeterProvider } from '@opentelemetry/api';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { MeterSdk } from '../sdk.js';
 import { whenAppListens } from './app-listening.js';
 import { DeferredMeterProvider } from './deferred-meter-provider.js';
+import { registerGlobalMeterProvider, unregisterGlobalMeterProvider } from './global-meter-provider.js';
 import { PENDING_MEASUREMENT_LIMIT } from './pending.js';
 
 export interface LazyMeterSdk {
@@ -32,7 +33,7 @@ export function startLazyMeterSdk(config: Pick<Config, 'serviceName' | 'maxSerie
   };
   const stopWaiting = whenAppListens(() => void load());
   const provider = new DeferredMeterProvider(() => void load());
-  const registered = metrics.setGlobalMeterProvider(provider);
+  const registered = registerGlobalMeterProvider(provider);
   if (!registered) {
     log('another global MeterProvider is already registered; instruments from metrics.getMeter() go to it and are not served on /metrics');
   }
@@ -59,7 +60,7 @@ export function startLazyMeterSdk(config: Pick<Config, 'serviceName' | 'maxSerie
     const sdk = await loading;
     provider.close();
     await sdk?.meterProvider.shutdown();
-    if (registered) metrics.disable(); // lets a later start() register its own provider
+    if (registered) unregisterGlobalMeterProvider(); // lets a later start() register its own provider
   }
 
   let stopping: Promise<void> | undefined;

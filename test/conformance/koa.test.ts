@@ -4,11 +4,14 @@ import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
 
 const APP = 'test/fixtures/koa-app.mjs';
+/** ESM import with import-in-the-middle's loader registered (PROMETHEUS_ESM_HOOK=true): the koa module is then patched through it. */
+const IMPORT_WITH_LOADER = 'import with the ESM loader';
 /** HTTP path, and how the app loads koa and @koa/router (ESM import or CommonJS require). */
 const VARIANTS = [
   ['fast', 'import'],
   ['otel', 'import'],
   ['fast', 'require'],
+  ['fast', IMPORT_WITH_LOADER],
 ] as const;
 
 interface Run {
@@ -21,7 +24,8 @@ interface Run {
 
 /** Starts the fixture in one variant and plays the script of traffic the tests assert on. */
 async function play(path: string, loader: string): Promise<Run> {
-  const app = await spawnApp(APP, { env: { PROMETHEUS_HTTP_INSTRUMENTATION: path, KOA_LOADER: loader } });
+  const esmHook = loader === IMPORT_WITH_LOADER ? 'true' : undefined;
+  const app = await spawnApp(APP, { env: { PROMETHEUS_HTTP_INSTRUMENTATION: path, KOA_LOADER: loader === 'require' ? 'require' : 'import', PROMETHEUS_ESM_HOOK: esmHook } });
   const client = new Client(app);
   const statuses: Record<string, number> = {
     users: await client.send('/users/1'),
@@ -164,4 +168,5 @@ test('koa: every variant exposes the same HTTP vectors as the fast path with ESM
   const reference = lines(key('fast', 'import'));
   expect(lines(key('otel', 'import'))).toEqual(reference);
   expect(lines(key('fast', 'require'))).toEqual(reference);
+  expect(lines(key('fast', IMPORT_WITH_LOADER))).toEqual(reference);
 });

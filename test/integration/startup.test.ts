@@ -4,10 +4,11 @@ import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
 
 /**
- * What the startup optimisations must keep (src/otel/esm-hook.ts, src/otel/lazy-sdk.ts): the ESM
- * loader only where an app needs it, every patch applied either way, and the OTel SDK loaded after
- * the app is up with nothing recorded before it lost. The apps (test/fixtures/startup-app.*) load
- * express, pg and ioredis through require or import and use a real PostgreSQL and Redis.
+ * What the startup optimisations must keep (src/otel/esm-hook.ts, src/otel/package-loads.ts,
+ * src/otel/lazy-sdk.ts): no ESM loader unless PROMETHEUS_ESM_HOOK asks for it, every patch applied
+ * either way, instrumentation code loaded only with the packages it patches, and the OTel SDK
+ * loaded after the app is up with nothing recorded before it lost. The apps (test/fixtures/startup-app.*)
+ * load express, pg and ioredis through require or import and use a real PostgreSQL and Redis.
  */
 const REDIS_PORT = Number(process.env.REDIS_PORT ?? 6379);
 const available = (await reachable(PG.port, PG.host)) && (await reachable(REDIS_PORT));
@@ -16,16 +17,18 @@ const required = process.env.CI === 'true';
 
 const CJS_APP = 'test/fixtures/startup-app.cjs';
 const ESM_APP = 'test/fixtures/startup-app.mjs';
+const LATE_APP = 'test/fixtures/late-load-app.mjs';
 
-describe.skipIf(!available && !required)('startup: the ESM loader only where needed, the SDK after listening', () => {
+describe.skipIf(!available && !required)('startup: the ESM loader only if asked for, instrumentations with their packages, the SDK after listening', () => {
   test(`PostgreSQL answers on ${PG.host}:${PG.port} and Redis on 127.0.0.1:${REDIS_PORT}`, () => {
     expect(available).toBe(true);
   });
 
   describe.each([
     ['a CommonJS app: no loader', CJS_APP, undefined, 0],
-    ['an ES module app: the loader', ESM_APP, undefined, 1],
+    ['an ES module app: no loader either', ESM_APP, undefined, 0],
     ['a CommonJS app with PROMETHEUS_ESM_HOOK=true: the loader', CJS_APP, 'true', 1],
+    ['an ES module app with PROMETHEUS_ESM_HOOK=true: the loader', ESM_APP, 'true', 1],
   ])('%s', (_name, script, esmHook, loaderWorkers) => {
     let app: RunningApp;
     let exposition: Exposition;
@@ -82,13 +85,34 @@ describe.skipIf(!available && !required)('startup: the ESM loader only where nee
     });
   });
 
-  test('an ES module app with PROMETHEUS_ESM_HOOK=false runs without the loader', async () => {
-    const app = await spawnApp(ESM_APP, { env: { PROMETHEUS_ESM_HOOK: 'false', REDIS_PORT: String(REDIS_PORT) } });
-    try {
-      expect(app.stdout()).toContain('loader-workers 0\n');
+  describe('an ES module app that loads ioredis and pg only after it listens', () => {
+    let app: RunningApp;
+    let exposition: Exposition;
+    let loadedLater: string;
+
+    beforeAll(async () => {
+      app = await spawnApp(LATE_APP, { env: { REDIS_PORT: String(REDIS_PORT) } });
+      const get = async (path: string) => (await fetch(app.url(path))).text();
+      expect(await get('/ioredis-by-import')).toBe('null');
+      expect(await get('/pg-by-require')).toBe('1');
+      loadedLater = await get('/otel-packages');
+      exposition = await app.scrape();
+    });
+    afterAll(() => app?.stop());
+
+    test('no OpenTelemetry package is loaded before the app loads one that an instrumentation patches', () => {
+      expect(app.stdout()).toContain('otel-packages-at-listen none\n');
+      expect(loadedLater.split(',')).toEqual(expect.arrayContaining(['@opentelemetry/instrumentation', '@opentelemetry/instrumentation-ioredis']));
       expect(app.stderr()).toBe('');
-    } finally {
-      await app.stop();
-    }
+    });
+
+    test('ioredis imported later is patched: the GET is a miss', () => {
+      expect(vectorOf(exposition, 'django_cache_get_misses_total')).toEqual(['{"backend":"redis"} 1']);
+    });
+
+    test('pg required later is patched: the connection and the query are counted', () => {
+      expect(vectorOf(exposition, 'django_db_new_connections_total')).toEqual(['{"alias":"default","vendor":"postgresql"} 1']);
+      expect(vectorOf(exposition, 'django_db_execute_total')).toEqual(['{"alias":"default","vendor":"postgresql"} 1']);
+    });
   });
 });

@@ -27,7 +27,7 @@ const DEFAULTS: Config = {
   runtimeMetrics: true,
   serviceName: undefined,
   httpPath: 'fast',
-  esmHook: undefined,
+  esmHook: false,
 };
 
 test('an empty environment gives the documented defaults and prints nothing', () => {

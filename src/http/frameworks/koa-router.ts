@@ -7,14 +7,98 @@ import { stateOf } from '../request-state.js';
 const warnOnce = onceLogger();
 
 /** The parts of an @koa/router layer and context this module reads (no type import: koa is optional). */
-export interface RouterLayer {
+interface RouterLayer {
   methods: string[];
   stack: unknown[];
 }
 
-export interface RoutedContext {
+interface RoutedContext {
   req: IncomingMessage;
   _matchedRoute?: string | RegExp;
+}
+
+type Method = (...args: never[]) => unknown;
+type RouterPrototype = Record<string, Method>;
+type Patch = (prototype: RouterPrototype, method: string, wrapper: (original: Method) => Method) => void;
+
+/** Where the accessor keeps each context's `router`. */
+const kRouter = Symbol('otel-django-metrics.koa-router');
+type Carrier = { [kRouter]?: unknown };
+
+/**
+ * @koa/router's route match, without hooking @koa/router's module (its ES module build could only
+ * be patched through the ESM loader). A router's dispatch sets `ctx.router = router` right before
+ * it matches; an accessor for `router` on koa's own context prototype (CommonJS) sees each router,
+ * and the first time a Router class shows up its prototype's `_setMatchedRouteInfo` is wrapped:
+ * the moment @koa/router 15 has matched and set `ctx._matchedRoute`. An app that loads both of its
+ * bundles has two Router classes; every patched one is unwrapped by `stop`.
+ */
+export class RouterMatches {
+  readonly #patched = new Set<RouterPrototype>();
+  /** Context prototypes given the accessor: once each, never removed. */
+  readonly #watched = new WeakSet<object>();
+  #active = false;
+
+  constructor(
+    private readonly wrap: Patch,
+    private readonly unwrap: (prototype: RouterPrototype, method: string) => void,
+  ) {}
+
+  /**
+   * Starts watching the contexts made from koa's context prototype. The accessor stays after
+   * `stop` (in-flight contexts keep their `router` in it); while stopped, it only stores.
+   */
+  watch(contextPrototype: object): void {
+    this.#active = true;
+    if (this.#watched.has(contextPrototype)) return;
+    if (Object.getOwnPropertyDescriptor(contextPrototype, 'router') !== undefined) {
+      warnOnce('accessor', 'koa adapter: koa context already defines router; @koa/router routes will be <unnamed view>');
+      return;
+    }
+    this.#watched.add(contextPrototype);
+    const seen = (router: unknown): void => this.#seen(router);
+    Object.defineProperty(contextPrototype, 'router', {
+      configurable: true,
+      get(this: Carrier) {
+        return this[kRouter];
+      },
+      set(this: Carrier, router: unknown) {
+        this[kRouter] = router;
+        seen(router);
+      },
+    });
+  }
+
+  stop(): void {
+    this.#active = false;
+    for (const prototype of this.#patched) this.unwrap(prototype, '_setMatchedRouteInfo');
+    this.#patched.clear();
+  }
+
+  #seen(router: unknown): void {
+    if (!this.#active || typeof router !== 'object' || router === null) return;
+    try {
+      const prototype = Object.getPrototypeOf(router) as RouterPrototype | null;
+      if (prototype === null || this.#patched.has(prototype)) return;
+      if (typeof prototype._setMatchedRouteInfo !== 'function') {
+        warnOnce('unsupported', 'koa adapter: ctx.router has no _setMatchedRouteInfo (@koa/router 15 has); its routes are <unnamed view>');
+        return;
+      }
+      this.wrap(prototype, '_setMatchedRouteInfo', wrapSetMatchedRouteInfo);
+      this.#patched.add(prototype);
+    } catch (err) {
+      warnOnce('patch', `koa adapter: cannot patch @koa/router: ${String(err)}`);
+    }
+  }
+}
+
+function wrapSetMatchedRouteInfo(original: Method): Method {
+  const setMatchedRouteInfo = original as unknown as (this: unknown, ctx: RoutedContext, matchedLayers: RouterLayer[]) => unknown;
+  return function (this: unknown, ctx: RoutedContext, matchedLayers: RouterLayer[]) {
+    const result = setMatchedRouteInfo.call(this, ctx, matchedLayers);
+    observeRouteMatch(ctx, matchedLayers);
+    return result;
+  };
 }
 
 /**
@@ -23,7 +107,7 @@ export interface RoutedContext {
  * The view is that template, or `prometheus-django-metrics` when that route serves the in-app
  * metrics handler. Never throws into the router.
  */
-export function observeRouteMatch(ctx: RoutedContext, matchedLayers: readonly RouterLayer[]): void {
+function observeRouteMatch(ctx: RoutedContext, matchedLayers: readonly RouterLayer[]): void {
   try {
     const route = ctx._matchedRoute;
     const recorder = stateOf(ctx.req)?.recorder;

@@ -1,9 +1,15 @@
 import type { IncomingMessage } from 'node:http';
-import { InstrumentationBase, InstrumentationNodeModuleDefinition, isWrapped, type InstrumentationConfig } from '@opentelemetry/instrumentation';
+import {
+  InstrumentationBase,
+  InstrumentationNodeModuleDefinition,
+  InstrumentationNodeModuleFile,
+  isWrapped,
+  type InstrumentationConfig,
+} from '@opentelemetry/instrumentation';
 import { onceLogger } from '../../log.js';
 import type { HttpRecorder } from '../recorder.js';
 import { stateOf } from '../request-state.js';
-import { observeRouteMatch, type RoutedContext, type RouterLayer } from './koa-router.js';
+import { RouterMatches } from './koa-router.js';
 
 /** The parts of koa 2/3 this adapter touches (no type import: koa is optional). */
 interface KoaContext {
@@ -22,13 +28,15 @@ type Wrapper = (original: Method) => Method;
 
 const warnOnce = onceLogger();
 
+const KOA_VERSIONS = ['>=2 <4'];
+
 /**
- * The koa adapter, through `@opentelemetry/instrumentation` module hooks (CommonJS `require` and
- * ESM `import` alike). On koa's Application: `handleRequest` runs just before the first
- * middleware, so it is TF; each request's `ctx.onerror` (where koa sends every throw or rejection
- * of the middleware chain and every body-stream error) and the app `error` event (also emitted by
- * apps' own error middleware) are its error path, the first error counting. On @koa/router 15:
- * `_setMatchedRouteInfo` is the moment the router matched and set `ctx._matchedRoute`.
+ * The koa adapter, through `@opentelemetry/instrumentation` module hooks (CommonJS `require`; an
+ * ES module's import of koa loads the same CommonJS files). On koa's Application: `handleRequest`
+ * runs just before the first middleware, so it is TF; each request's `ctx.onerror` (where koa
+ * sends every throw or rejection of the middleware chain and every body-stream error) and the app
+ * `error` event (also emitted by apps' own error middleware) are its error path, the first error
+ * counting. On koa's context prototype: @koa/router's route match (src/http/frameworks/koa-router.ts).
  * Hooks reach the recorder through the request's own state, like the fastify adapter's.
  */
 class KoaInstrumentation extends InstrumentationBase<InstrumentationConfig> {
@@ -38,18 +46,28 @@ class KoaInstrumentation extends InstrumentationBase<InstrumentationConfig> {
   }
 
   protected override init(): InstrumentationNodeModuleDefinition[] {
-    return [
-      this.definition('koa', ['>=2 <4'], { handleRequest: wrapHandleRequest, emit: wrapEmit }),
-      this.definition('@koa/router', ['>=15 <16'], { _setMatchedRouteInfo: wrapSetMatchedRouteInfo }),
-    ];
+    const routes = new RouterMatches(
+      (prototype, method, wrapper) => this._wrap(prototype, method, wrapper),
+      (prototype, method) => this._unwrap(prototype, method),
+    );
+    const context = new InstrumentationNodeModuleFile(
+      'koa/lib/context.js',
+      KOA_VERSIONS,
+      (prototype: object) => {
+        routes.watch(prototype);
+        return prototype;
+      },
+      () => routes.stop(),
+    );
+    return [this.definition('koa', KOA_VERSIONS, { handleRequest: wrapHandleRequest, emit: wrapEmit }, [context])];
   }
 
   /**
    * A module whose exported class (CommonJS `module.exports`, or an ESM `default`) gets prototype
-   * methods wrapped. Every patched prototype is remembered: an app can load a module both ways
-   * (two classes for @koa/router's two bundles), and `disable` must restore them all.
+   * methods wrapped. Every patched prototype is remembered: an app can load two copies of koa,
+   * and `disable` must restore them all.
    */
-  private definition(name: string, versions: string[], wrappers: Record<string, Wrapper>): InstrumentationNodeModuleDefinition {
+  private definition(name: string, versions: string[], wrappers: Record<string, Wrapper>, files: InstrumentationNodeModuleFile[]): InstrumentationNodeModuleDefinition {
     const patched = new Set<Record<string, Method>>();
     const patch = (exports: unknown): unknown => {
       try {
@@ -72,7 +90,7 @@ class KoaInstrumentation extends InstrumentationBase<InstrumentationConfig> {
       }
       patched.clear();
     };
-    return new InstrumentationNodeModuleDefinition(name, versions, patch, unpatch);
+    return new InstrumentationNodeModuleDefinition(name, versions, patch, unpatch, files);
   }
 }
 
@@ -130,13 +148,4 @@ function observeError(ctx: unknown, err: unknown): void {
   } catch (e) {
     warnOnce('error', `koa adapter: error hook failed: ${String(e)}`);
   }
-}
-
-function wrapSetMatchedRouteInfo(original: Method): Method {
-  const setMatchedRouteInfo = original as unknown as (this: unknown, ctx: RoutedContext, matchedLayers: RouterLayer[]) => unknown;
-  return function (this: unknown, ctx: RoutedContext, matchedLayers: RouterLayer[]) {
-    const result = setMatchedRouteInfo.call(this, ctx, matchedLayers);
-    observeRouteMatch(ctx, matchedLayers);
-    return result;
-  };
 }
