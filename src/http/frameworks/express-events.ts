@@ -43,9 +43,15 @@ export function matchRoute(req: IncomingMessage, route: RouteLike): void {
   if (recorder !== undefined) recorder.matchRoute(req, servesMetrics(route) ? METRICS_VIEW : routeTemplate(req, route));
 }
 
-function servesMetrics(route: RouteLike): boolean {
-  for (const layer of route.stack) if (isMetricsHandler(layer.handle)) return true;
-  return false;
+const kServesMetrics = Symbol('otel-django-metrics.express.serves-metrics');
+
+/** Whether the route's handlers include the metrics handler; remembered per route until its stack changes. */
+function servesMetrics(route: RouteLike & { [kServesMetrics]?: { layers: number; serves: boolean } }): boolean {
+  const known = route[kServesMetrics];
+  if (known !== undefined && known.layers === route.stack.length) return known.serves;
+  const serves = route.stack.some((layer) => isMetricsHandler(layer.handle));
+  route[kServesMetrics] = { layers: route.stack.length, serves };
+  return serves;
 }
 
 /** `res.render(name, ...)`: a response-bound render (the recorder keeps the first). */

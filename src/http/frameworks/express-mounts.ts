@@ -114,6 +114,9 @@ function baseOf(bases: unknown[] | undefined, router: object | undefined): strin
 /** The route's view template: its router's mount patterns + its own path (RegExp as text, arrays joined by `,`). */
 export function routeTemplate(req: IncomingMessage, route: RouteLike): string {
   const own = typeof route.path === 'string' ? route.path : String(route.path);
+  // Without mounts the request carries no tracking object: skip a lookup that would miss its way
+  // up express's request prototype chain.
+  if (!mountsRegistered) return own;
   const bases = (req as MountedRequest)[kMounts]?.bases;
   if (bases === undefined) return own;
   const base = baseOf(bases, (route as OwnedRoute)[kOwner]);
