@@ -58,7 +58,7 @@ export class HttpRecorder {
   /** Server dispatch (T0). Returns the request's state, or `undefined` if it was already started. */
   start(req: IncomingMessage, res: ServerResponse): RequestState | undefined {
     if (stateOf(req) !== undefined) return undefined;
-    const state = new RequestState(this, req, res, performance.now());
+    const state = new RequestState(this, req, res, performance.now(), sanitizeMethod(req.method ?? ''));
     attachState(state);
     this.requestsBefore.inc();
     return state;
@@ -83,7 +83,7 @@ export class HttpRecorder {
     if (!state.entered) this.countEntry(state);
     const first = state.view === undefined;
     state.view = view;
-    if (first) this.byViewTransportMethod.add([view, state.transport, sanitizeMethod(req.method ?? '')]);
+    if (first) this.byViewTransportMethod.add([view, state.transport, state.method]);
   }
 
   /** The first response-bound template render. */
@@ -113,11 +113,10 @@ export class HttpRecorder {
     this.responsesBefore.inc();
     this.latencyIncluding.observe((now - state.t0) / 1000);
     const view = state.view ?? UNNAMED_VIEW;
-    const rawMethod = req.method ?? '';
-    this.latencyByView.observeWith([view, rawMethod], (now - state.tf) / 1000);
+    this.latencyByView.observeWith([view, req.method ?? ''], (now - state.tf) / 1000);
     const status = String(res.statusCode);
     this.byStatus.add([status]);
-    this.byStatusViewMethod.add([status, view, sanitizeMethod(rawMethod)]);
+    this.byStatusViewMethod.add([status, view, state.method]);
     if (state.streaming) this.streaming.inc();
     else this.responseBody.observe(responseBodySize(state));
     this.byCharset.add([charsetOf(res.getHeader('content-type'))]);
@@ -128,7 +127,7 @@ export class HttpRecorder {
     state.entered = true;
     const { req } = state;
     if (req.headers['x-requested-with'] === 'XMLHttpRequest') this.ajax.inc();
-    this.byMethod.add([sanitizeMethod(req.method ?? '')]);
+    this.byMethod.add([state.method]);
     state.transport = transportOf(req, this.trustProxy || frameworkTrustsProxy === true);
     this.byTransport.add([state.transport]);
     this.requestBody.observe(requestBodySize(req));

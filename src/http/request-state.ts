@@ -34,6 +34,8 @@ export class RequestState {
     readonly res: ServerResponse,
     /** Server dispatch time (T0), `performance.now()` milliseconds. */
     readonly t0: number,
+    /** The request method as labels carry it (sanitised), worked out once. */
+    readonly method: string,
   ) {
     this.tf = t0;
   }
