@@ -82,8 +82,9 @@ export function prepareRequest(req: IncomingMessage): void {
   if (mountsRegistered && (req as MountedRequest)[kMounts] === undefined) (req as MountedRequest)[kMounts] = new RequestMounts();
 }
 
-/** A layer is about to run for `req` (hot path: one property read for plain middleware). */
+/** A layer is about to run for `req` (hot path: one property read for plain middleware, none in apps without mounts). */
 export function enterLayer(layer: object, req: IncomingMessage): void {
+  if (!mountsRegistered) return;
   const mount = (layer as MountLayer)[kMount];
   if (mount === undefined) return;
   const r = req as MountedRequest;
