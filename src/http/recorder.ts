@@ -58,7 +58,8 @@ export class HttpRecorder {
   /** Server dispatch (T0). Returns the request's state, or `undefined` if it was already started. */
   start(req: IncomingMessage, res: ServerResponse): RequestState | undefined {
     if (stateOf(req) !== undefined) return undefined;
-    const state = new RequestState(this, req, res, performance.now(), sanitizeMethod(req.method ?? ''));
+    const method = req.method ?? '';
+    const state = new RequestState(this, req, res, performance.now(), method, sanitizeMethod(method));
     attachState(state);
     this.requestsBefore.inc();
     return state;
@@ -79,7 +80,12 @@ export class HttpRecorder {
   /** A route matched (or the app named the view). The last match before completion wins. */
   matchRoute(req: IncomingMessage, view: string): void {
     const state = stateOf(req);
-    if (state === undefined || state.done) return;
+    if (state !== undefined) this.routeMatched(state, view);
+  }
+
+  /** `matchRoute` for a hook that already holds the request's state. */
+  routeMatched(state: RequestState, view: string): void {
+    if (state.done) return;
     if (!state.entered) this.countEntry(state);
     const first = state.view === undefined;
     state.view = view;
@@ -108,12 +114,12 @@ export class HttpRecorder {
     if (state.done) return;
     state.done = true;
     const now = performance.now();
-    const { req, res } = state;
+    const { res } = state;
     if (!state.entered) this.countEntry(state);
     this.responsesBefore.inc();
     this.latencyIncluding.observe((now - state.t0) / 1000);
     const view = state.view ?? UNNAMED_VIEW;
-    this.latencyByView.observeWith([view, req.method ?? ''], (now - state.tf) / 1000);
+    this.latencyByView.observeWith([view, state.rawMethod], (now - state.tf) / 1000);
     const status = String(res.statusCode);
     this.byStatus.add([status]);
     this.byStatusViewMethod.add([status, view, state.method]);
@@ -136,5 +142,5 @@ export class HttpRecorder {
 
 function responseBodySize(state: RequestState): number {
   if (state.contentLength >= 0) return state.contentLength;
-  return state.req.method === 'HEAD' ? 0 : state.bytes;
+  return state.rawMethod === 'HEAD' ? 0 : state.bytes;
 }

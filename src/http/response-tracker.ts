@@ -29,17 +29,17 @@ export function installResponseTracker(): void {
     return setHeader.call(this, name, value);
   } as typeof proto.setHeader;
 
-  proto.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+  // `apply(this, arguments)` rather than rest parameters: V8 passes the arguments through without
+  // allocating an array, and these run for every response.
+  proto.writeHead = function (this: ServerResponse, _status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown) {
     const state = stateOf(this);
     if (state !== undefined && state.contentLength < 0) {
-      const headers = typeof args[1] === 'object' ? args[1] : args[2];
+      const headers = typeof reasonOrHeaders === 'object' ? reasonOrHeaders : maybeHeaders;
       if (headers !== null && typeof headers === 'object') noteHeaders(state, headers as OutgoingHttpHeaders | OutgoingHttpHeader[]);
     }
-    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, arguments as unknown as unknown[]);
   } as typeof proto.writeHead;
 
-  // `apply(this, arguments)` rather than rest parameters: V8 passes the arguments through without
-  // allocating an array, and these run for every chunk of every response.
   proto.write = function (this: ServerResponse, chunk: Chunk, encoding?: unknown) {
     const state = stateOf(this);
     if (state !== undefined && !state.done) {

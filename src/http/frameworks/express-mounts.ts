@@ -97,6 +97,7 @@ export function enterLayer(layer: object, req: IncomingMessage): void {
  * A router entered under a mount records its pattern base.
  */
 export function enterRouter(router: object, req: IncomingMessage): boolean {
+  if (!mountsRegistered) return true;
   const mounts = (req as MountedRequest)[kMounts];
   if (mounts === undefined || mounts.via === undefined) return true;
   const { via, bases } = mounts;
