@@ -1,4 +1,4 @@
-import { Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Server as HttpServer, type IncomingMessage } from 'node:http';
 import { Server as HttpsServer } from 'node:https';
 import { stateOf } from './request-state.js';
 
@@ -29,10 +29,11 @@ export function installListenerErrors(): void {
 }
 
 function wrap(listener: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown {
-  const wrapped = function (this: unknown, req: IncomingMessage, res: ServerResponse, ...rest: unknown[]) {
+  const wrapped = function (this: unknown, req: IncomingMessage) {
     let result: unknown;
     try {
-      result = listener.call(this, req, res, ...rest);
+      // `arguments` passed through, not rest parameters: no array per request.
+      result = listener.apply(this, arguments as unknown as unknown[]);
     } catch (err) {
       observe(req, err);
       throw err;

@@ -58,7 +58,8 @@ export class HttpRecorder {
   /** Server dispatch (T0). Returns the request's state, or `undefined` if it was already started. */
   start(req: IncomingMessage, res: ServerResponse): RequestState | undefined {
     if (stateOf(req) !== undefined) return undefined;
-    const state = new RequestState(this, req, res, performance.now());
+    const method = req.method ?? '';
+    const state = new RequestState(this, req, res, performance.now(), method, sanitizeMethod(method));
     attachState(state);
     this.requestsBefore.inc();
     return state;
@@ -79,11 +80,16 @@ export class HttpRecorder {
   /** A route matched (or the app named the view). The last match before completion wins. */
   matchRoute(req: IncomingMessage, view: string): void {
     const state = stateOf(req);
-    if (state === undefined || state.done) return;
+    if (state !== undefined) this.routeMatched(state, view);
+  }
+
+  /** `matchRoute` for a hook that already holds the request's state. */
+  routeMatched(state: RequestState, view: string): void {
+    if (state.done) return;
     if (!state.entered) this.countEntry(state);
     const first = state.view === undefined;
     state.view = view;
-    if (first) this.byViewTransportMethod.add([view, state.transport, sanitizeMethod(req.method ?? '')]);
+    if (first) this.byViewTransportMethod.add([view, state.transport, state.method]);
   }
 
   /** The first response-bound template render. */
@@ -108,16 +114,15 @@ export class HttpRecorder {
     if (state.done) return;
     state.done = true;
     const now = performance.now();
-    const { req, res } = state;
+    const { res } = state;
     if (!state.entered) this.countEntry(state);
     this.responsesBefore.inc();
     this.latencyIncluding.observe((now - state.t0) / 1000);
     const view = state.view ?? UNNAMED_VIEW;
-    const rawMethod = req.method ?? '';
-    this.latencyByView.observeWith([view, rawMethod], (now - state.tf) / 1000);
+    this.latencyByView.observeWith([view, state.rawMethod], (now - state.tf) / 1000);
     const status = String(res.statusCode);
     this.byStatus.add([status]);
-    this.byStatusViewMethod.add([status, view, sanitizeMethod(rawMethod)]);
+    this.byStatusViewMethod.add([status, view, state.method]);
     if (state.streaming) this.streaming.inc();
     else this.responseBody.observe(responseBodySize(state));
     this.byCharset.add([charsetOf(res.getHeader('content-type'))]);
@@ -128,7 +133,7 @@ export class HttpRecorder {
     state.entered = true;
     const { req } = state;
     if (req.headers['x-requested-with'] === 'XMLHttpRequest') this.ajax.inc();
-    this.byMethod.add([sanitizeMethod(req.method ?? '')]);
+    this.byMethod.add([state.method]);
     state.transport = transportOf(req, this.trustProxy || frameworkTrustsProxy === true);
     this.byTransport.add([state.transport]);
     this.requestBody.observe(requestBodySize(req));
@@ -137,5 +142,5 @@ export class HttpRecorder {
 
 function responseBodySize(state: RequestState): number {
   if (state.contentLength >= 0) return state.contentLength;
-  return state.req.method === 'HEAD' ? 0 : state.bytes;
+  return state.rawMethod === 'HEAD' ? 0 : state.bytes;
 }

@@ -21,36 +21,39 @@ export function installResponseTracker(): void {
   const { setHeader, writeHead, write, end } = proto;
 
   proto.setHeader = function (this: ServerResponse, name: string, value: number | string | readonly string[]) {
-    const state = stateOf(this);
-    if (state !== undefined && state.contentLength < 0 && name.length === 14 && name.toLowerCase() === 'content-length') {
-      noteContentLength(state, value);
+    // The name test first: most headers are not Content-Length, and it needs no state lookup.
+    if (typeof name === 'string' && name.length === 14 && name.toLowerCase() === 'content-length') {
+      const state = stateOf(this);
+      if (state !== undefined && state.contentLength < 0) noteContentLength(state, value);
     }
     return setHeader.call(this, name, value);
   } as typeof proto.setHeader;
 
-  proto.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+  // `apply(this, arguments)` rather than rest parameters: V8 passes the arguments through without
+  // allocating an array, and these run for every response.
+  proto.writeHead = function (this: ServerResponse, _status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown) {
     const state = stateOf(this);
     if (state !== undefined && state.contentLength < 0) {
-      const headers = typeof args[1] === 'object' ? args[1] : args[2];
+      const headers = typeof reasonOrHeaders === 'object' ? reasonOrHeaders : maybeHeaders;
       if (headers !== null && typeof headers === 'object') noteHeaders(state, headers as OutgoingHttpHeaders | OutgoingHttpHeader[]);
     }
-    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, arguments as unknown as unknown[]);
   } as typeof proto.writeHead;
 
-  proto.write = function (this: ServerResponse, chunk: Chunk, ...rest: unknown[]) {
+  proto.write = function (this: ServerResponse, chunk: Chunk, encoding?: unknown) {
     const state = stateOf(this);
     if (state !== undefined && !state.done) {
       // A write with no Content-Length set means a chunked (streaming) response.
       if (state.contentLength < 0 && !this.hasHeader('content-length')) state.streaming = true;
-      state.bytes += byteLength(chunk, rest[0]);
+      state.bytes += byteLength(chunk, encoding);
     }
-    return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    return (write as (...a: unknown[]) => boolean).apply(this, arguments as unknown as unknown[]);
   } as typeof proto.write;
 
-  proto.end = function (this: ServerResponse, chunk?: Chunk, ...rest: unknown[]) {
+  proto.end = function (this: ServerResponse, chunk?: Chunk, encoding?: unknown) {
     const state = stateOf(this);
-    if (state !== undefined && !state.done) state.bytes += byteLength(chunk, rest[0]);
-    return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+    if (state !== undefined && !state.done) state.bytes += byteLength(chunk, encoding);
+    return (end as (...a: unknown[]) => ServerResponse).apply(this, arguments as unknown as unknown[]);
   } as typeof proto.end;
 
   // `pipe` into a response (sendFile, koa stream bodies, pipeline) makes it a streaming response.

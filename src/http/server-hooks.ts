@@ -2,7 +2,6 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isOwnServer } from '../exposition/own-server.js';
 import type { HttpRecorder } from './recorder.js';
-import { stateOf } from './request-state.js';
 
 /**
  * Server-level request start: called by whichever hook sees the request first. The response's
@@ -10,13 +9,8 @@ import { stateOf } from './request-state.js';
  */
 export function startRequest(recorder: HttpRecorder, req: IncomingMessage, res: ServerResponse): void {
   const state = recorder.start(req, res);
-  if (state !== undefined) res.on('close', onResponseClose); // `once` would allocate a wrapper per request
-}
-
-// Shared listener (no per-request closure): `this` is the response.
-function onResponseClose(this: ServerResponse): void {
-  const state = stateOf(this);
-  if (state !== undefined) state.recorder.complete(state);
+  // A closure per request costs less than finding the state on a framework-reprototyped response.
+  if (state !== undefined) res.on('close', () => recorder.complete(state));
 }
 
 const START_CHANNEL = 'http.server.request.start';

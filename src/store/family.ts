@@ -1,6 +1,6 @@
 import type { FamilyDef } from '../../views/index.js';
 import { familyHeader } from '../exposition/format.js';
-import { labelText, OVERFLOW_LABELS, seriesKey, type LabelText } from './labels.js';
+import { labelText, OVERFLOW_LABELS, type LabelText } from './labels.js';
 
 /** What a family needs from its registry. */
 export interface FamilyOptions {
@@ -11,15 +11,24 @@ export interface FamilyOptions {
   readonly onOverflow: (name: string, limit: number) => void;
 }
 
+/** One level of a family's series index: label value -> next level, or -> series at the last label. */
+type Level = Map<string, unknown>;
+
 /**
  * Shared series bookkeeping of one family: one series per label-value tuple, created on first
  * use with its label text precomputed; past `maxSeries` new tuples fold into one
  * `otel_metric_overflow="true"` series (E12) instead of growing without bound.
+ * Series are found through one Map level per label: label values are mostly the same string
+ * objects request after request (route paths, methods, statuses), whose hashes V8 caches, so a
+ * lookup is a few hash probes, about 5x cheaper than building a joined key string per add.
  */
 export abstract class Family<S extends { readonly labels: LabelText }> {
   readonly name: string;
   readonly header: string;
-  protected readonly series = new Map<string, S>();
+  private readonly index: Level = new Map();
+  private readonly depth: number;
+  /** Every series, in creation order (the exposition order). */
+  private readonly created: S[] = [];
   private overflow: (S) | undefined;
 
   constructor(
@@ -28,19 +37,33 @@ export abstract class Family<S extends { readonly labels: LabelText }> {
   ) {
     this.name = options.name;
     this.header = familyHeader(options.name, def.help, def.type);
+    this.depth = def.labels.length;
   }
 
   protected abstract create(labels: LabelText): S;
 
-  /** The series for label values given in declared order. */
+  /** The series for label values given in declared order (a missing value counts as ''). */
   protected find(values: readonly string[]): S {
-    const key = seriesKey(values);
-    const found = this.series.get(key);
+    const last = this.depth - 1;
+    let level = this.index;
+    for (let i = 0; i < last; i++) {
+      const value = values[i] ?? '';
+      let next = level.get(value) as Level | undefined;
+      if (next === undefined) {
+        if (this.created.length >= this.options.maxSeries) return this.overflowSeries();
+        next = new Map();
+        level.set(value, next);
+      }
+      level = next;
+    }
+    const value = values[last] ?? '';
+    const found = level.get(value) as S | undefined;
     if (found !== undefined) return found;
-    if (this.series.size >= this.options.maxSeries) return this.overflowSeries();
-    const created = this.create(labelText(this.def.labels, values));
-    this.series.set(key, created);
-    return created;
+    if (this.created.length >= this.options.maxSeries) return this.overflowSeries();
+    const series = this.create(labelText(this.def.labels, values));
+    level.set(value, series);
+    this.created.push(series);
+    return series;
   }
 
   private overflowSeries(): S {
@@ -53,7 +76,7 @@ export abstract class Family<S extends { readonly labels: LabelText }> {
 
   /** Every series in creation order, the overflow series last. */
   protected *allSeries(): Iterable<S> {
-    yield* this.series.values();
+    yield* this.created;
     if (this.overflow !== undefined) yield this.overflow;
   }
 

@@ -25,8 +25,3 @@ export function labelText(names: readonly string[], values: readonly string[]): 
 
 /** The label set that replaces any series beyond the per-family limit (E12, OTel's convention). */
 export const OVERFLOW_LABELS = { names: ['otel_metric_overflow'], values: ['true'] } as const;
-
-/** Map key of a label-value tuple; \u0001 never occurs in sane label values and is cheap to join. */
-export function seriesKey(values: readonly string[]): string {
-  return values.length === 1 ? values[0]! : values.join('\u0001');
-}

@@ -39,13 +39,19 @@ function trustsProxy(app: ExpressApp, req: IncomingMessage): boolean {
 
 /** A route layer dispatches: the route matched. The last match before completion wins (recorder). */
 export function matchRoute(req: IncomingMessage, route: RouteLike): void {
-  const recorder = stateOf(req)?.recorder;
-  if (recorder !== undefined) recorder.matchRoute(req, servesMetrics(route) ? METRICS_VIEW : routeTemplate(req, route));
+  const state = stateOf(req);
+  if (state !== undefined) state.recorder.routeMatched(state, servesMetrics(route) ? METRICS_VIEW : routeTemplate(req, route));
 }
 
-function servesMetrics(route: RouteLike): boolean {
-  for (const layer of route.stack) if (isMetricsHandler(layer.handle)) return true;
-  return false;
+const kServesMetrics = Symbol('otel-django-metrics.express.serves-metrics');
+
+/** Whether the route's handlers include the metrics handler; remembered per route until its stack changes. */
+function servesMetrics(route: RouteLike & { [kServesMetrics]?: { layers: number; serves: boolean } }): boolean {
+  const known = route[kServesMetrics];
+  if (known !== undefined && known.layers === route.stack.length) return known.serves;
+  const serves = route.stack.some((layer) => isMetricsHandler(layer.handle));
+  route[kServesMetrics] = { layers: route.stack.length, serves };
+  return serves;
 }
 
 /** `res.render(name, ...)`: a response-bound render (the recorder keeps the first). */
@@ -63,10 +69,10 @@ export function observeError(req: IncomingMessage, err: unknown): void {
 
 /**
  * The outermost router's final callback sees errors no later layer took (express answers them
- * with its final handler). Wrapped only for tracked requests.
+ * with its final handler). Wrapped whether or not the request is tracked: a closure costs less
+ * than looking the state up on the reprototyped request, which `observeError` does only on error.
  */
 export function observingFinalErrors<F extends (...args: never[]) => unknown>(req: IncomingMessage, callback: F): F {
-  if (stateOf(req) === undefined) return callback;
   return function (this: unknown, ...args: unknown[]) {
     try {
       observeError(req, args[0]);

@@ -82,8 +82,9 @@ export function prepareRequest(req: IncomingMessage): void {
   if (mountsRegistered && (req as MountedRequest)[kMounts] === undefined) (req as MountedRequest)[kMounts] = new RequestMounts();
 }
 
-/** A layer is about to run for `req` (hot path: one property read for plain middleware). */
+/** A layer is about to run for `req` (hot path: one property read for plain middleware, none in apps without mounts). */
 export function enterLayer(layer: object, req: IncomingMessage): void {
+  if (!mountsRegistered) return;
   const mount = (layer as MountLayer)[kMount];
   if (mount === undefined) return;
   const r = req as MountedRequest;
@@ -96,6 +97,7 @@ export function enterLayer(layer: object, req: IncomingMessage): void {
  * A router entered under a mount records its pattern base.
  */
 export function enterRouter(router: object, req: IncomingMessage): boolean {
+  if (!mountsRegistered) return true;
   const mounts = (req as MountedRequest)[kMounts];
   if (mounts === undefined || mounts.via === undefined) return true;
   const { via, bases } = mounts;
@@ -114,6 +116,9 @@ function baseOf(bases: unknown[] | undefined, router: object | undefined): strin
 /** The route's view template: its router's mount patterns + its own path (RegExp as text, arrays joined by `,`). */
 export function routeTemplate(req: IncomingMessage, route: RouteLike): string {
   const own = typeof route.path === 'string' ? route.path : String(route.path);
+  // Without mounts the request carries no tracking object: skip a lookup that would miss its way
+  // up express's request prototype chain.
+  if (!mountsRegistered) return own;
   const bases = (req as MountedRequest)[kMounts]?.bases;
   if (bases === undefined) return own;
   const base = baseOf(bases, (route as OwnedRoute)[kOwner]);
