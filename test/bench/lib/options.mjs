@@ -13,7 +13,7 @@ export const USAGE = `usage: node test/bench/run.mjs [flags]
   --routes=N            scrape phase: distinct routes, x3 methods x4 statuses (default 2000)
   --scrapes=N           scrape phase: timed scrapes per variant after a first one (default 5)
   --startup-reps=N      startup phase: spawns per variant (default 5)
-  --mem-requests=N      memory phase: unknown-URL requests per variant (default 100000)
+  --mem-requests=N      memory phase (ours-fast only): unknown-URL requests (default 1000000)
   --mem-first=N         memory phase: checkpoint compared against (default 10000)
   --out=PATH            markdown output (default test/bench/results.md); --no-write to skip`;
 
@@ -21,7 +21,7 @@ const PHASES = ['startup', 'throughput', 'scrape', 'memory'];
 
 const DEFAULTS = {
   smoke: false, rounds: 6, durationSec: 5, warmupSec: 2, connections: 32, only: null, phases: PHASES,
-  settleSec: 5, routes: 2000, scrapes: 5, startupReps: 5, memRequests: 100_000, memFirst: 10_000, out: 'test/bench/results.md', write: true,
+  settleSec: 5, routes: 2000, scrapes: 5, startupReps: 5, memRequests: 1_000_000, memFirst: 10_000, out: 'test/bench/results.md', write: true,
 };
 
 const SMOKE = {

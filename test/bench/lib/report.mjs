@@ -40,7 +40,7 @@ function throughputSection(r) {
     : '';
   return [
     `## Throughput, latency, CPU per request`,
-    `${o.rounds} interleaved rounds; each run: ${o.warmupSec} s warm-up (excluded), ${o.durationSec} s measured, `
+    `${o.rounds} interleaved rounds, variant order rotated each round; each run: ${o.warmupSec} s warm-up (excluded), ${o.durationSec} s measured, `
       + `${o.connections} connections; traffic cycles 7x \`/api/items/:id\`, \`/health\`, one 404. `
       + `Ratios and added CPU are against bare express **of the same round**; medians in bold. `
       + `"server busy" = server CPU time / wall time over the window (about 100% means the server, not the load generator, was the limit); `
@@ -58,18 +58,19 @@ function scrapeSection(r) {
     const x = r.scrape[v.name];
     const notes = [x.overflow ? 'overflow series present (series cap reached)' : ''].filter(Boolean).join('; ');
     return [v.name, fmt(x.requests), fmt(x.lines), fmt(x.bytes / 1024), fmt(x.firstMs, 1), fmt(x.ms, 1),
-      fmt(x.usPerLine, 2), fmt(x.maxBlockMs, 1), `${x.routesSeen}/${r.opts.routes}`, notes || '-'];
+      fmt(x.usPerLine, 2), fmt(x.gzipMs, 1), fmt(x.maxBlockMs, 1), fmt(x.blockedScrapeCpuWaitMs, 1), `${x.routesSeen}/${r.opts.routes}`, notes || '-'];
   });
   return [
     `## Scrape cost`,
-    `${r.opts.routes} routes x 3 methods x 4 statuses driven once each, then one first scrape and ${r.opts.scrapes} timed scrapes `
-      + `(median). Lines = sample lines (comments excluded); us/line = median scrape ms / lines. `
-      + `Longest block = the largest event-loop stall seen inside the server (2 ms interval-timer drift) during any scrape. `
+    `${r.opts.routes} routes x 3 methods x 4 statuses driven once each, then one first scrape, ${r.opts.scrapes} timed plain scrapes `
+      + `and ${r.opts.scrapes} gzip scrapes (what Prometheus sends; medians). Lines = sample lines (comments excluded); us/line = median plain scrape ms / lines. `
+      + `Longest block = the largest event-loop stall seen inside the server (2 ms interval-timer drift) during any of those scrapes; `
+      + `CPU wait = how long the server waited for a CPU during that scrape (schedstat): a block no longer than the wait is the machine's, not the server's. `
       + `Ours run with PROMETHEUS_MAX_SERIES_PER_METRIC=${OURS_SCRAPE_CAP} so every series is kept, like prom-client (our default cap is 10000); `
       + `stock OTel keeps its default 2000-series cap.`,
     '',
-    table(['variant', 'requests', 'exposition lines', 'body KB', 'first scrape ms', 'scrape ms', 'us per line',
-      'longest loop block ms', 'routes in exposition', 'notes'], rows),
+    table(['variant', 'requests', 'exposition lines', 'body KB', 'first scrape ms', 'scrape ms', 'us per line', 'gzip scrape ms',
+      'longest loop block ms', 'CPU wait in that scrape ms', 'routes in exposition', 'notes'], rows),
   ].join('\n');
 }
 

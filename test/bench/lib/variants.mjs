@@ -15,7 +15,7 @@ export const VARIANTS = [
   { name: 'bare', label: 'bare express 5 (reference)', app: 'bare.mjs' },
   {
     name: 'ours-fast', label: 'otel-django-metrics, fast path', app: 'bare.mjs', ours: true,
-    preload: OUR_PRELOAD, metricsPortEnv: 'PROMETHEUS_METRICS_EXPORT_PORT', scrapeEnv: oursScrapeEnv,
+    preload: OUR_PRELOAD, metricsPortEnv: 'PROMETHEUS_METRICS_EXPORT_PORT', scrapeEnv: oursScrapeEnv, memory: true,
     env: { PROMETHEUS_HTTP_INSTRUMENTATION: 'fast', PROMETHEUS_METRICS_EXPORT_ADDRESS: '127.0.0.1' },
   },
   {

@@ -47,7 +47,9 @@ export async function throughputPhase(variants, opts, failures, log) {
   const rounds = [];
   for (let r = 1; r <= opts.rounds; r++) {
     const round = {};
-    for (const v of variants) {
+    // The order rotates each round, so no variant always runs first (after a pause) or last.
+    const shift = (r - 1) % variants.length;
+    for (const v of [...variants.slice(shift), ...variants.slice(0, shift)]) {
       const res = await guarded(v, () => withServer(() => startServer(v), (server) => measure(server, opts)));
       if (!res) continue;
       round[v.name] = res;
