@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { HTTP } from '../../views/index.js';
 import type { Counter } from '../store/counter.js';
 import type { Histogram } from '../store/histogram.js';
+import { values1, values2, values3 } from '../store/label-values.js';
 import type { Registry } from '../store/registry.js';
 import { charsetOf, errorTypeOf, requestBodySize, sanitizeMethod, transportOf, UNNAMED_VIEW } from './labels.js';
 import { attachState, RequestState, stateOf } from './request-state.js';
@@ -89,7 +90,7 @@ export class HttpRecorder {
     if (!state.entered) this.countEntry(state);
     const first = state.view === undefined;
     state.view = view;
-    if (first) this.byViewTransportMethod.add([view, state.transport, state.method]);
+    if (first) this.byViewTransportMethod.add(values3(view, state.transport, state.method));
   }
 
   /** The first response-bound template render. */
@@ -97,7 +98,7 @@ export class HttpRecorder {
     const state = stateOf(req);
     if (state === undefined || state.rendered || state.done) return;
     state.rendered = true;
-    this.byTemplate.add([templateName]);
+    this.byTemplate.add(values1(templateName));
   }
 
   /** The request's first error reaching the framework's error path, before completion. */
@@ -105,8 +106,8 @@ export class HttpRecorder {
     const state = stateOf(req);
     if (state === undefined || state.errored || state.done) return;
     state.errored = true;
-    this.exceptionsByType.add([errorTypeOf(err)]);
-    this.exceptionsByView.add([state.view ?? UNNAMED_VIEW]);
+    this.exceptionsByType.add(values1(errorTypeOf(err)));
+    this.exceptionsByView.add(values1(state.view ?? UNNAMED_VIEW));
   }
 
   /** The response's `finish`, or `close` if the connection closed first. Exactly once. */
@@ -119,13 +120,13 @@ export class HttpRecorder {
     this.responsesBefore.inc();
     this.latencyIncluding.observe((now - state.t0) / 1000);
     const view = state.view ?? UNNAMED_VIEW;
-    this.latencyByView.observeWith([view, state.rawMethod], (now - state.tf) / 1000);
+    this.latencyByView.observeWith(values2(view, state.rawMethod), (now - state.tf) / 1000);
     const status = String(res.statusCode);
-    this.byStatus.add([status]);
-    this.byStatusViewMethod.add([status, view, state.method]);
+    this.byStatus.add(values1(status));
+    this.byStatusViewMethod.add(values3(status, view, state.method));
     if (state.streaming) this.streaming.inc();
     else this.responseBody.observe(responseBodySize(state));
-    this.byCharset.add([charsetOf(res.getHeader('content-type'))]);
+    this.byCharset.add(values1(charsetOf(res.getHeader('content-type'))));
   }
 
   /** #7, #8, #9, #11: at TF, or for plain node:http (TF = T0) before the first routing-level event. */
@@ -133,9 +134,9 @@ export class HttpRecorder {
     state.entered = true;
     const { req } = state;
     if (req.headers['x-requested-with'] === 'XMLHttpRequest') this.ajax.inc();
-    this.byMethod.add([state.method]);
+    this.byMethod.add(values1(state.method));
     state.transport = transportOf(req, this.trustProxy || frameworkTrustsProxy === true);
-    this.byTransport.add([state.transport]);
+    this.byTransport.add(values1(state.transport));
     this.requestBody.observe(requestBodySize(req));
   }
 }

@@ -32,10 +32,11 @@ export function installResponseTracker(): void {
   // `apply(this, arguments)` rather than rest parameters: V8 passes the arguments through without
   // allocating an array, and these run for every response.
   proto.writeHead = function (this: ServerResponse, _status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown) {
-    const state = stateOf(this);
-    if (state !== undefined && state.contentLength < 0) {
-      const headers = typeof reasonOrHeaders === 'object' ? reasonOrHeaders : maybeHeaders;
-      if (headers !== null && typeof headers === 'object') noteHeaders(state, headers as OutgoingHttpHeaders | OutgoingHttpHeader[]);
+    // Only headers passed here can carry a Content-Length (Node's own implicit call passes none).
+    const headers = typeof reasonOrHeaders === 'object' ? reasonOrHeaders : maybeHeaders;
+    if (headers !== null && typeof headers === 'object') {
+      const state = stateOf(this);
+      if (state !== undefined && state.contentLength < 0) noteHeaders(state, headers as OutgoingHttpHeaders | OutgoingHttpHeader[]);
     }
     return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, arguments as unknown as unknown[]);
   } as typeof proto.writeHead;

@@ -41,7 +41,9 @@ export function attachControl(server) {
   process.on('message', (msg) => {
     const reply = (data) => process.send({ id: msg.id, ...data });
     if (msg.type === 'snapshot') {
-      if (msg.gc && globalThis.gc) globalThis.gc();
+      // 'last-resort' also shrinks the young generation and hands free pages back to the OS, so RSS
+      // shows what the process retains, not how far V8's heap grew under load.
+      if (msg.gc && globalThis.gc) globalThis.gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
       const mem = process.memoryUsage();
       reply({ cpu: process.cpuUsage(), requests, rss: mem.rss, heapUsed: mem.heapUsed, time: performance.now() });
     } else if (msg.type === 'loop-start') {

@@ -97,7 +97,7 @@ function memorySection(r) {
   return [
     `## Memory under unknown URLs`,
     `Each request is a new unmatched URL (\`/unknown/<10 random letters>\`), ${o.connections} connections. `
-      + `RSS and heap read after a forced GC (server run with --expose-gc), after the first ${o.memFirst} requests and after all ${o.memRequests}.`,
+      + `RSS and heap read after a forced last-resort GC, which also returns free pages to the OS (server run with --expose-gc), after the first ${o.memFirst} requests and after all ${o.memRequests}.`,
     '',
     table(['variant', 'requests', `RSS after ${o.memFirst} MB`, `RSS after ${o.memRequests} MB`, 'RSS growth MB', 'heap growth MB', 'req/s'], rows),
   ].join('\n');
