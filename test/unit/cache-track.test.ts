@@ -1,26 +1,19 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { setCacheBackend, trackCache } from '../../src/cache/public.js';
 import { readConfig } from '../../src/config.js';
 import { start } from '../../src/start.js';
 import type { Distribution } from '../../src/state.js';
 import { parseExposition, valueOf } from '../support/exposition.js';
+import { captureStderr } from '../support/stderr.js';
 
 /** trackCache and setCacheBackend in-process: the wrapped object's behaviour, names and misuse. */
 let distribution: Distribution;
-let stderr: string[];
+const stderr = captureStderr();
 
 beforeAll(async () => {
   distribution = (await start({ config: readConfig({ PROMETHEUS_METRICS_EXPORT_PORT: 'off' }, () => {}) }))!;
 });
 afterAll(() => distribution?.shutdown());
-beforeEach(() => {
-  stderr = [];
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => vi.restoreAllMocks());
 
 async function counts(backend: string) {
   const exp = parseExposition(await distribution.scrape());

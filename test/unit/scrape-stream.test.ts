@@ -1,6 +1,6 @@
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readConfig } from '../../src/config.js';
 import { metricsHandler } from '../../src/exposition/handler.js';
 import { respondWithMetrics } from '../../src/exposition/respond.js';
@@ -11,6 +11,7 @@ import type { Distribution } from '../../src/state.js';
 import { Registry } from '../../src/store/registry.js';
 import { HTTP } from '../../views/index.js';
 import { parseExposition, valueOf } from '../support/exposition.js';
+import { captureStderr } from '../support/stderr.js';
 
 const SERIES = 20_000; // ~2 MB of text: dozens of chunks
 
@@ -72,15 +73,7 @@ async function eventually<T>(read: () => T | Promise<T>, done: (value: T) => boo
   return value;
 }
 
-let stderr: string[];
-beforeEach(() => {
-  stderr = [];
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => vi.restoreAllMocks());
+const stderr = captureStderr();
 
 describe('a large scrape is streamed in bounded chunks', () => {
   const source = registrySource();
