@@ -115,13 +115,15 @@ function goalsSection(r) {
     const mine = tp[v.name];
     if (mine && peer) {
       lines.push(`- CPU, ${v.name}: adds ${signed(mine.addedCpu, 1)} us/req vs prom-client's ${signed(peer.addedCpu, 1)} us/req `
-        + `(goal: no more): ${verdict(mine.addedCpu <= peer.addedCpu)}`);
+        + `(goal: no more): ${verdict(mine.addedCpu <= peer.addedCpu)}; throughput ${fmt(mine.ratio, 3)} of bare `
+        + `(prom-client ${fmt(peer.ratio, 3)}; goal: at least 0.93): ${verdict(mine.ratio >= 0.93)}`);
     }
     const sc = r.scrape[v.name];
     const pc = r.scrape['prom-client'];
     if (sc && pc) {
       lines.push(`- Scrape, ${v.name}: ${fmt(sc.usPerLine, 2)} us/line vs prom-client's ${fmt(pc.usPerLine, 2)} (goal: at most half): `
-        + `${verdict(sc.usPerLine <= pc.usPerLine / 2)}; longest loop block ${fmt(sc.maxBlockMs, 1)} ms (prom-client ${fmt(pc.maxBlockMs, 1)} ms)`);
+        + `${verdict(sc.usPerLine <= pc.usPerLine / 2)}; longest loop block ${fmt(sc.maxBlockMs, 1)} ms (prom-client ${fmt(pc.maxBlockMs, 1)} ms; `
+        + `goal: at most 50 ms): ${verdict(sc.maxBlockMs <= 50)}`);
     }
     const st = r.startup[v.name];
     if (st?.length && r.startup.bare?.length) {
@@ -130,8 +132,8 @@ function goalsSection(r) {
     }
     const mem = r.memory[v.name];
     if (mem) {
-      // RSS moves by +-15 MB between runs on its own, so a short run cannot show a slow leak in RSS;
-      // the retained JS heap is steady, and its linear extrapolation to 1M requests can.
+      // A run shorter than 1M requests cannot show a slow leak in RSS; the retained JS heap is
+      // steady, and its linear extrapolation to 1M requests can.
       const n = r.opts.memRequests - r.opts.memFirst;
       const heapPer1M = (mem.heapGrowthMB * 1_000_000) / n;
       const measured1M = r.opts.memRequests >= 1_000_000;
