@@ -2,8 +2,8 @@
 // --smoke shrinks everything to a few seconds per phase and writes no results.
 export const USAGE = `usage: node test/bench/run.mjs [flags]
   --smoke               tiny run (1 round, short loads, few routes); writes nothing; exit 1 on any failure
-  --rounds=N            interleaved throughput rounds (default 6)
-  --duration=S          measured seconds per throughput run (default 5)
+  --rounds=N            interleaved throughput rounds (default 8)
+  --duration=S          measured seconds per throughput run (default 4)
   --warmup=S            warm-up seconds before each measured run, excluded from figures (default 2)
   --connections=N       load generator connections (default 32)
   --settle=S            before each throughput run, wait up to S s for other processes to go quiet (default 5; 0 = off)
@@ -20,7 +20,7 @@ export const USAGE = `usage: node test/bench/run.mjs [flags]
 const PHASES = ['startup', 'throughput', 'scrape', 'memory'];
 
 const DEFAULTS = {
-  smoke: false, rounds: 6, durationSec: 5, warmupSec: 2, connections: 32, only: null, phases: PHASES,
+  smoke: false, rounds: 8, durationSec: 4, warmupSec: 2, connections: 32, only: null, phases: PHASES,
   settleSec: 5, routes: 2000, scrapes: 5, startupReps: 5, memRequests: 1_000_000, memFirst: 10_000, out: 'test/bench/results.md', write: true,
 };
 
