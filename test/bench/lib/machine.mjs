@@ -38,3 +38,20 @@ export async function waitForQuiet({ maxMs, thresholdPct = 20, sampleMs = 500 })
     if (Date.now() - t0 >= maxMs) return { waitedMs: Date.now() - t0, quiet: false };
   }
 }
+
+/**
+ * The machine's speed right now: milliseconds for a fixed piece of CPU work (arithmetic, object
+ * allocation and string work, ~20 ms on an idle core). A virtual machine's host can slow its
+ * cores down by half or more without any process of ours or of the guest showing the load;
+ * comparing this figure before and after a run with the best seen so far reveals it.
+ */
+export function calibrationMs() {
+  const t0 = performance.now();
+  let acc = 0;
+  for (let i = 0; i < 15_000; i++) {
+    const o = { id: i, name: `item ${i}`, tags: ['a', 'b'] };
+    acc = (acc * 31 + JSON.stringify(o).length + o.name.charCodeAt(5)) | 0;
+  }
+  if (acc === 42) console.log(''); // keeps the work observable
+  return performance.now() - t0;
+}

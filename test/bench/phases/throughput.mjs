@@ -1,7 +1,7 @@
 // Throughput, latency, server CPU per request and RSS: variants interleaved round by round
 // (A B C D, A B C D, ...) so slow drift of the machine hits every variant alike.
 import { runLoad } from '../lib/load.mjs';
-import { machineBusyMs, waitForQuiet } from '../lib/machine.mjs';
+import { calibrationMs, machineBusyMs, waitForQuiet } from '../lib/machine.mjs';
 import { startServer } from '../lib/server.mjs';
 import { MB } from '../lib/stats.mjs';
 import { makeGuard, withServer } from './guard.mjs';
@@ -9,6 +9,7 @@ import { makeGuard, withServer } from './guard.mjs';
 async function measure(server, opts) {
   const common = { port: server.port, mode: 'mix', connections: opts.connections };
   const settle = await waitForQuiet({ maxMs: opts.settleSec * 1000 });
+  const speedBefore = calibrationMs();
   if (opts.warmupSec > 0) await runLoad({ ...common, durationSec: opts.warmupSec });
   // The window is bounded by two server-side snapshots, so warm-up CPU is excluded.
   const m0 = machineBusyMs();
@@ -18,6 +19,7 @@ async function measure(server, opts) {
   const s1 = await server.snapshot();
   const h1 = process.cpuUsage(h0);
   const m1 = machineBusyMs();
+  const speedAfter = calibrationMs();
   server.assertAlive();
   if (load.errors || load.timeouts) throw new Error(`${load.errors} errors, ${load.timeouts} timeouts under load`);
   const served = s1.requests - s0.requests;
@@ -38,19 +40,37 @@ async function measure(server, opts) {
     loadCpuPct: load.loadCpuPct,
     served,
     settledMs: settle.waitedMs,
+    calibrationMs: Math.max(speedBefore, speedAfter),
   };
 }
 
-/** Returns rounds: [{ [variant]: result }], one object per round. */
+// A run during which the machine itself ran this much slower than its best is done again.
+const SLOWDOWN_LIMIT = 1.15;
+const MAX_REPEATS = 2;
+// ... within a bound, so a host that stays slow cannot stretch the run past its 10 minutes.
+const MAX_REPEATS_PER_PHASE = 12;
+
+/** Returns rounds: [{ [variant]: result }], one object per round, and how many runs were repeated. */
 export async function throughputPhase(variants, opts, failures, log) {
   const guarded = makeGuard('throughput', failures, log);
   const rounds = [];
+  let fastest = Infinity;
+  rounds.repeated = 0;
   for (let r = 1; r <= opts.rounds; r++) {
     const round = {};
     // The order rotates each round, so no variant always runs first (after a pause) or last.
     const shift = (r - 1) % variants.length;
     for (const v of [...variants.slice(shift), ...variants.slice(0, shift)]) {
-      const res = await guarded(v, () => withServer(() => startServer(v), (server) => measure(server, opts)));
+      let res;
+      for (let attempt = 0; attempt <= MAX_REPEATS; attempt++) {
+        res = await guarded(v, () => withServer(() => startServer(v), (server) => measure(server, opts)));
+        if (!res) break;
+        fastest = Math.min(fastest, res.calibrationMs);
+        const slowdown = res.calibrationMs / fastest;
+        if (slowdown <= SLOWDOWN_LIMIT || attempt === MAX_REPEATS || rounds.repeated >= MAX_REPEATS_PER_PHASE) break;
+        rounds.repeated++;
+        log(`  round ${r} ${v.name}: the machine ran ${slowdown.toFixed(2)}x slower than its best during the run; running it again`);
+      }
       if (!res) continue;
       round[v.name] = res;
       log(`  round ${r} ${v.name}: ${res.rps.toFixed(0)} req/s, ${res.cpuPerReq.toFixed(1)} us/req, `
