@@ -30,8 +30,9 @@ test('bench smoke run works and reports every variant', { timeout: 180_000 }, as
   for (const v of expected) {
     expect(section('Throughput'), `throughput row for ${v}`).toContain(`| ${v} |`);
     expect(section('Startup'), `startup row for ${v}`).toContain(`| ${v} |`);
-    expect(section('Memory'), `memory row for ${v}`).toContain(`| ${v} |`);
   }
+  // The memory phase measures our fast path alone (1M requests in a full run).
+  if (ours) expect(section('Memory'), 'memory row for ours-fast').toContain('| ours-fast |');
   for (const v of scraped) expect(section('Scrape cost'), `scrape row for ${v}`).toContain(`| ${v} |`);
   if (!ours) expect(stdout).toContain('skipping ours-fast');
 });
