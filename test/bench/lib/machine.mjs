@@ -41,11 +41,16 @@ export async function waitForQuiet({ maxMs, thresholdPct = 20, sampleMs = 500 })
 
 /**
  * The machine's speed right now: milliseconds for a fixed piece of CPU work (arithmetic, object
- * allocation and string work, ~20 ms on an idle core). A virtual machine's host can slow its
+ * allocation and string work, ~10 ms on an idle core). A virtual machine's host can slow its
  * cores down by half or more without any process of ours or of the guest showing the load;
  * comparing this figure before and after a run with the best seen so far reveals it.
  */
 export function calibrationMs() {
+  // The best of three: one sample can be cut short by a timer or a context switch.
+  return Math.min(calibrationSample(), calibrationSample(), calibrationSample());
+}
+
+function calibrationSample() {
   const t0 = performance.now();
   let acc = 0;
   for (let i = 0; i < 15_000; i++) {

@@ -41,7 +41,7 @@ function throughputSection(r) {
   return [
     `## Throughput, latency, CPU per request`,
     `${o.rounds} interleaved rounds, variant order rotated each round; each run: ${o.warmupSec} s warm-up (excluded), ${o.durationSec} s measured, `
-      + `timed against a fixed CPU task before and after (a run during which the machine itself ran over 15% slower than its best is run again: `
+      + `timed against a fixed CPU task before and after (a run during which the machine itself ran over 25% slower than its best is run again: `
       + `${r.throughput.repeated ?? 0} repeated in this run); `
       + `${o.connections} connections; traffic cycles 7x \`/api/items/:id\`, \`/health\`, one 404. `
       + `Ratios and added CPU are against bare express **of the same round**; medians in bold. `
