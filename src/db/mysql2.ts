@@ -100,21 +100,8 @@ function isCommand(value: unknown): value is Command {
  * mysql2 picks (a function `values` first); without one the command is an event emitter.
  */
 function runCommand(statement: Statement, next: AnyMethod, self: unknown, args: unknown[]): unknown {
-  let call: PreparedCall;
-  try {
-    call = prepareCommand(statement, args);
-  } catch (err) {
-    statement.abandon('mysql2 query', err);
-    return Reflect.apply(next, self, args);
-  }
-  let result: unknown;
-  try {
-    result = Reflect.apply(next, self, call.args);
-  } catch (err) {
-    statement.failed(err);
-    throw err;
-  }
-  if (call.emitter) watchResult(result, statement);
+  const { prepared, result } = statement.run('mysql2 query', next, self, args, prepareCommand);
+  if (prepared?.emitter) watchResult(result, statement);
   return result;
 }
 

@@ -109,21 +109,8 @@ function trackClient(client: PgClient): TrackedConnection {
  * submittable (pg `Query`, pg-cursor, pg-query-stream), or a promise.
  */
 function runQuery(statement: Statement, next: AnyMethod, self: unknown, args: unknown[]): unknown {
-  let call: PreparedCall;
-  try {
-    call = prepareQuery(statement, args);
-  } catch (err) {
-    statement.abandon('pg query', err);
-    return Reflect.apply(next, self, args);
-  }
-  let result: unknown;
-  try {
-    result = Reflect.apply(next, self, call.args);
-  } catch (err) {
-    statement.failed(err);
-    throw err;
-  }
-  if (!call.awaitsPromise) return result;
+  const { prepared, result } = statement.run('pg query', next, self, args, prepareQuery);
+  if (prepared === undefined || !prepared.awaitsPromise) return result;
   if (isThenable(result)) return statement.promise(result);
   statement.succeeded();
   return result;

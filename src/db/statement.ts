@@ -1,4 +1,5 @@
 import type { TrackedConnection } from './connection.js';
+import type { AnyMethod } from './own-methods.js';
 import { DB_STATE, type DbRuntime } from './runtime.js';
 
 export type Callback = (this: unknown, ...args: unknown[]) => unknown;
@@ -36,6 +37,33 @@ export class Statement {
   abandon(where: string, err: unknown): void {
     this.open = false;
     this.runtime.hookFailed(where, err);
+  }
+
+  /**
+   * Runs a driver method with the arguments `prepare` made to settle this statement (its callback
+   * wrapped, ...). A throw from the driver is recorded and re-raised. If preparing fails (a bug of
+   * ours) it is reported, and the app's call runs untouched: `prepared` is then undefined.
+   */
+  run<P extends { args: unknown[] }>(
+    where: string,
+    next: AnyMethod,
+    self: unknown,
+    args: unknown[],
+    prepare: (statement: Statement, args: unknown[]) => P,
+  ): { prepared: P | undefined; result: unknown } {
+    let prepared: P;
+    try {
+      prepared = prepare(this, args);
+    } catch (err) {
+      this.abandon(where, err);
+      return { prepared: undefined, result: Reflect.apply(next, self, args) };
+    }
+    try {
+      return { prepared, result: Reflect.apply(next, self, prepared.args) };
+    } catch (err) {
+      this.failed(err);
+      throw err;
+    }
   }
 
   succeeded(): void {
