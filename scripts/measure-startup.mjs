@@ -13,13 +13,13 @@
 // --register may be given several times to compare builds (e.g. a copy built from HEAD) in one run.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort } from '../test/bench/lib/free-port.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -53,17 +53,6 @@ const MODES = {
   fast: { PROMETHEUS_HTTP_INSTRUMENTATION: 'fast' },
   otel: { PROMETHEUS_HTTP_INSTRUMENTATION: 'otel' },
 };
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function scrapeOnce(port) {
   for (;;) {

@@ -1,22 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../bench/lib/free-port.mjs';
 import { parseExposition, type Exposition } from './exposition.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const REGISTER = `${ROOT}dist/register.js`;
 
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface RunningApp {
   /** The port the app printed (`listening <port>` on stdout); 0 if it prints none. */

@@ -1,25 +1,13 @@
 // One server process of one variant: spawn (pinned), wait for "listening", talk over IPC, stop.
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { freePort } from './free-port.mjs';
 import { appPath, ROOT } from './variants.mjs';
 import { spawnNode } from './procs.mjs';
 
 const LISTEN_TIMEOUT_MS = 20_000;
 const CONTROL_TIMEOUT_MS = 15_000;
 const OUTPUT_TAIL = 4000;
-
-/** A port the OS says is free right now (for metrics ports that must be chosen before spawn). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** The harness's environment minus anything that would change a variant behind our back. */
 function cleanEnv() {
