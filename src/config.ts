@@ -20,15 +20,11 @@ export interface Config {
   portRange: readonly [number, number] | undefined;
   /** Bind address; `undefined` = all interfaces. */
   address: string | undefined;
-  exportMigrations: boolean;
-  migrationsRefreshSeconds: number;
   trustProxy: boolean;
   dbAliases: readonly DbAliasRule[];
   dbErrorType: 'pep249' | 'detailed';
-  exportModelBulk: boolean;
   maxSeriesPerMetric: number;
   otelInfo: boolean;
-  runtimeMetrics: boolean;
   serviceName: string | undefined;
   httpPath: HttpPath;
   /** Register import-in-the-middle's ESM loader and start every instrumentation at once (src/otel/esm-hook.ts). */
@@ -49,9 +45,17 @@ const bool: Parser<boolean> = (raw) => {
   return v;
 };
 
+/**
+ * The one number grammar of every numeric setting: plain decimal, as people write numbers.
+ * `Number()` alone would also take hex, binary and octal literals, `Infinity` and blanks.
+ */
+const DECIMAL_INTEGER = /^\d+$/;
+const DECIMAL_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> => (raw) => {
-  if (!/^\s*\d+\s*$/.test(raw)) throw new Invalid('not an integer');
-  const n = Number(raw);
+  const v = raw.trim();
+  if (!DECIMAL_INTEGER.test(v)) throw new Invalid('not an integer');
+  const n = Number(v);
   if (n < min || n > max) throw new Invalid(`out of range ${min}-${max}`);
   return n;
 };
@@ -65,11 +69,16 @@ const namespace: Parser<string> = (raw) => {
   return raw;
 };
 
+/** `+Inf` is always the last bucket; a list may say so itself, but only at its end. */
+const INF = /^\+?inf$/i;
+
 const buckets: Parser<readonly number[]> = (raw) => {
   const parts = raw.split(',').map((s) => s.trim());
-  if (parts.length > 0 && /^\+?inf$/i.test(parts[parts.length - 1]!)) parts.pop();
+  if (parts.length > 0 && INF.test(parts[parts.length - 1]!)) parts.pop();
   if (parts.length === 0 || parts.some((p) => p === '')) throw new Invalid('empty entry');
   const values = parts.map((p) => {
+    if (INF.test(p)) throw new Invalid(`${p} only as the last entry`);
+    if (!DECIMAL_NUMBER.test(p)) throw new Invalid(`not a decimal number: ${p}`);
     const n = Number(p);
     if (!Number.isFinite(n)) throw new Invalid(`not a finite number: ${p}`);
     return n;
@@ -99,23 +108,27 @@ const oneOf = <T extends string>(...values: T[]): Parser<T> => (raw) => {
   return v;
 };
 
-/**
- * `alias=host:port/database` entries, comma-separated; any part of the target may be omitted
- * (`replica=db2`, `audit=/audit`). Invalid entries are reported and skipped, not the whole list.
- */
+/** One `alias=host[:port][/database]` entry; any part of the target may be omitted (`replica=db2`, `audit=/audit`). */
+const dbAlias: Parser<DbAliasRule> = (entry) => {
+  const m = /^([A-Za-z0-9_.-]+)=([^:/\s]*)(?::(\d+))?(?:\/([^\s/]+))?$/.exec(entry);
+  if (!m || (!m[2] && !m[3] && !m[4])) throw new Invalid('expected alias=host[:port][/database]');
+  const rule: DbAliasRule = { alias: m[1]! };
+  if (m[2]) rule.host = m[2];
+  if (m[3]) rule.port = port(m[3]);
+  if (m[4]) rule.database = m[4];
+  return rule;
+};
+
+/** Comma-separated entries. An invalid entry is reported and skipped, not the whole list. */
 function dbAliases(raw: string, log: Logger): DbAliasRule[] {
   const rules: DbAliasRule[] = [];
   for (const entry of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const m = /^([A-Za-z0-9_.-]+)=([^:/\s]*)(?::(\d+))?(?:\/([^\s/]+))?$/.exec(entry);
-    if (!m || (!m[2] && !m[3] && !m[4])) {
-      log(`invalid PROMETHEUS_DB_ALIASES entry "${entry}" (expected alias=host[:port][/database]); skipped`);
-      continue;
+    try {
+      rules.push(dbAlias(entry));
+    } catch (e) {
+      if (!(e instanceof Invalid)) throw e;
+      log(`invalid PROMETHEUS_DB_ALIASES entry "${entry}" (${e.message}); skipped`);
     }
-    const rule: DbAliasRule = { alias: m[1]! };
-    if (m[2]) rule.host = m[2];
-    if (m[3]) rule.port = Number(m[3]);
-    if (m[4]) rule.database = m[4];
-    rules.push(rule);
   }
   return rules;
 }
@@ -147,17 +160,13 @@ export function readConfig(env: Env = process.env, log: Logger = logLine): Confi
     port: read(['PROMETHEUS_METRICS_EXPORT_PORT', 'OTEL_EXPORTER_PROMETHEUS_PORT'], portOrOff, 9464),
     portRange: read('PROMETHEUS_METRICS_EXPORT_PORT_RANGE', range, undefined),
     address: read(['PROMETHEUS_METRICS_EXPORT_ADDRESS', 'OTEL_EXPORTER_PROMETHEUS_HOST'], address, undefined),
-    exportMigrations: read('PROMETHEUS_EXPORT_MIGRATIONS', bool, false),
-    migrationsRefreshSeconds: read('PROMETHEUS_MIGRATIONS_REFRESH_SECONDS', integer(0), 0),
     trustProxy: read('PROMETHEUS_TRUST_PROXY', bool, false),
     dbAliases: dbAliases(env.PROMETHEUS_DB_ALIASES ?? '', log),
     dbErrorType: read('PROMETHEUS_DB_ERROR_TYPE', oneOf('pep249', 'detailed'), 'pep249'),
-    exportModelBulk: read('PROMETHEUS_EXPORT_MODEL_BULK', bool, false),
     maxSeriesPerMetric: read('PROMETHEUS_MAX_SERIES_PER_METRIC', integer(1), 10000),
     otelInfo: read('PROMETHEUS_OTEL_INFO', bool, false),
-    runtimeMetrics: read('PROMETHEUS_RUNTIME_METRICS', bool, true),
     serviceName: env.OTEL_SERVICE_NAME?.trim() || undefined,
-    // The instrumentation-http path makes spans; pick it when the user asked for traces.
+    // The instrumentation-http path makes spans (through a TracerProvider the app registers); pick it when the user asked for traces.
     httpPath: httpMode === 'auto' ? (tracing !== 'none' && tracing !== '' ? 'otel' : 'fast') : httpMode,
     esmHook: read('PROMETHEUS_ESM_HOOK', bool, false),
   };

@@ -201,7 +201,7 @@ describe('the in-app handler', () => {
   let port: number;
 
   beforeAll(async () => {
-    const config = readConfig({ PROMETHEUS_METRICS_EXPORT_PORT: 'off', PROMETHEUS_RUNTIME_METRICS: 'false', PROMETHEUS_MAX_SERIES_PER_METRIC: '100000' }, () => {});
+    const config = readConfig({ PROMETHEUS_METRICS_EXPORT_PORT: 'off', PROMETHEUS_MAX_SERIES_PER_METRIC: '100000' }, () => {});
     distribution = (await start({ config }))!;
     const byView = distribution.registry.counter(HTTP.requestsByViewTransportMethod);
     for (let i = 0; i < SERIES; i++) byView.add([`/r${i}`, 'http', 'GET']);
