@@ -1,11 +1,14 @@
 import { InstrumentationBase, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
+import { contain } from '../contain.js';
 import type { AnyMethod } from './own-methods.js';
 
 export type PatchableClass = { prototype: Record<string, AnyMethod> };
+/** A driver module's exports as a patch gets them: CommonJS exports, or an ESM namespace of them. */
+export type PatchableExports = PatchableClass | { default: PatchableClass };
 
 /** The drivers' instrumentations: each wraps one prototype method of a class some driver file exports. */
 export abstract class DriverInstrumentation extends InstrumentationBase {
-  constructor(driver: string) {
+  constructor(private readonly driver: string) {
     super(`otel-django-metrics/${driver}`, '0.1.0', { enabled: false });
   }
 
@@ -14,13 +17,30 @@ export abstract class DriverInstrumentation extends InstrumentationBase {
     return new InstrumentationNodeModuleFile(
       file,
       versions,
-      (exported: PatchableClass) => {
-        this._wrap(exported.prototype, method, wrapper);
+      (exported: PatchableExports) => {
+        this.patchPrototype(exported, method, wrapper);
         return exported;
       },
-      (exported?: PatchableClass) => {
-        if (exported) this._unwrap(exported.prototype, method);
-      },
+      (exported?: PatchableExports) => this.unpatchPrototype(exported, method),
     );
   }
+
+  /**
+   * Patching runs inside the app's `require`/`import`, which must not fail because of it: a
+   * throw is contained and the driver stays as it was.
+   */
+  protected patchPrototype(exported: PatchableExports, method: string, wrapper: (original: AnyMethod) => AnyMethod): void {
+    contain(`${this.driver} patch`, () => this._wrap(commonJsExports(exported).prototype, method, wrapper));
+  }
+
+  protected unpatchPrototype(exported: PatchableExports | undefined, method: string): void {
+    if (exported) contain(`${this.driver} unpatch`, () => this._unwrap(commonJsExports(exported).prototype, method));
+  }
+}
+
+/** ESM namespaces of CommonJS modules carry the exports under `default`. */
+function commonJsExports(exported: PatchableExports): PatchableClass {
+  return (exported as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Module'
+    ? (exported as { default: PatchableClass }).default
+    : (exported as PatchableClass);
 }

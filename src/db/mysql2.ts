@@ -1,9 +1,10 @@
 import { InstrumentationNodeModuleDefinition, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
+import { safe } from '../contain.js';
 import { TrackedConnection } from './connection.js';
 import { DriverInstrumentation } from './driver-instrumentation.js';
 import { mysqlErrorType } from './error-types.js';
 import { defineOwnMethod, protoMethod, type AnyMethod } from './own-methods.js';
-import { DB_STATE, record } from './runtime.js';
+import { DB_STATE } from './runtime.js';
 import { Statement, type Callback } from './statement.js';
 
 /** Tested with mysql2 3.24; relies on `ClientHandshake#start`, `_notifyError` and `authorized`. */
@@ -39,42 +40,57 @@ export class Mysql2MetricsInstrumentation extends DriverInstrumentation {
 
 function patchHandshakeStart(original: AnyMethod): AnyMethod {
   return function start(this: unknown, _packet: unknown, connection: unknown) {
-    if (DB_STATE.runtime !== undefined && typeof connection === 'object' && connection !== null && !DB_STATE.connections.has(connection)) {
-      record('mysql2 connect', () => trackConnection(connection as MysqlConnection));
-    }
+    trackNew(connection);
     return Reflect.apply(original, this, arguments);
   };
 }
+
+const trackNew = safe('mysql2 connect', (connection: unknown) => {
+  if (DB_STATE.runtime !== undefined && typeof connection === 'object' && connection !== null && !DB_STATE.connections.has(connection)) {
+    trackConnection(connection as MysqlConnection);
+  }
+});
 
 function trackConnection(connection: MysqlConnection): void {
   const { host, port, database } = connection.config ?? {};
   const tracked = new TrackedConnection('mysql', connection, { host, port, database }, mysqlErrorType);
   defineOwnMethod(connection, 'query', instrumentedCall(connection, tracked, 'query'));
   defineOwnMethod(connection, 'execute', instrumentedCall(connection, tracked, 'execute'));
-
+  const attempt: Attempt = { connection, tracked, counted: false, failed: false };
   // The attempt is counted once the constructors returned, so that a PoolConnection's pool is
   // known and a `setDbAlias(connection)` right after `createConnection()` applies.
-  let counted = false;
-  const countAttempt = () => {
-    if (counted) return;
-    counted = true;
-    tracked.pool = connection._pool ?? undefined;
-    record('mysql2 connect', (runtime) => runtime.recorder.connectionAttempted(tracked.labelValues()));
-  };
-  queueMicrotask(countAttempt);
-
-  // Every failure before authorization (refused, timeout, access denied, server gone) reaches the
-  // connection's `_notifyError`; errors after the handshake are statement or connection-loss errors.
-  let failed = false;
+  queueMicrotask(() => countAttempt(attempt));
   defineOwnMethod(connection, '_notifyError', function (this: unknown) {
-    if (!failed && connection.authorized !== true) {
-      failed = true;
-      countAttempt();
-      record('mysql2 connect', (runtime) => runtime.recorder.connectionFailed(tracked.labelValues()));
-    }
+    noteError(attempt);
     return Reflect.apply(protoMethod(connection, '_notifyError'), this, arguments);
   });
 }
+
+/** One connection's handshake: counted once, failed at most once. */
+interface Attempt {
+  readonly connection: MysqlConnection;
+  readonly tracked: TrackedConnection;
+  counted: boolean;
+  failed: boolean;
+}
+
+const countAttempt = safe('mysql2 connect count', (attempt: Attempt) => {
+  if (attempt.counted) return;
+  attempt.counted = true;
+  attempt.tracked.pool = attempt.connection._pool ?? undefined;
+  DB_STATE.runtime?.recorder.connectionAttempted(attempt.tracked.labelValues());
+});
+
+/**
+ * Every failure before authorization (refused, timeout, access denied, server gone) reaches the
+ * connection's `_notifyError`; errors after the handshake are statement or connection-loss errors.
+ */
+const noteError = safe('mysql2 connect failure', (attempt: Attempt) => {
+  if (attempt.failed || attempt.connection.authorized === true) return;
+  attempt.failed = true;
+  countAttempt(attempt);
+  DB_STATE.runtime?.recorder.connectionFailed(attempt.tracked.labelValues());
+});
 
 function instrumentedCall(connection: object, tracked: TrackedConnection, method: 'query' | 'execute'): AnyMethod {
   return function (this: unknown, ...args: unknown[]) {
@@ -100,20 +116,16 @@ function isCommand(value: unknown): value is Command {
  * mysql2 picks (a function `values` first); without one the command is an event emitter.
  */
 function runCommand(statement: Statement, next: AnyMethod, self: unknown, args: unknown[]): unknown {
-  const { prepared, result } = statement.run('mysql2 query', next, self, args, prepareCommand);
+  const { prepared, result } = statement.run(next, self, args, prepareCommand);
   if (prepared?.emitter) watchResult(result, statement);
   return result;
 }
 
 /** An event-emitter call: the command it returned settles the statement. */
-function watchResult(result: unknown, statement: Statement): void {
-  try {
-    if (isCommand(result)) watchEmitter(result, statement);
-    else statement.succeeded();
-  } catch (err) {
-    statement.abandon('mysql2 query', err);
-  }
-}
+const watchResult = safe('mysql2 query', (result: unknown, statement: Statement) => {
+  if (isCommand(result)) watchEmitter(result, statement);
+  else statement.succeeded();
+});
 
 interface PreparedCall {
   args: unknown[];
@@ -121,7 +133,7 @@ interface PreparedCall {
   emitter: boolean;
 }
 
-function prepareCommand(statement: Statement, args: unknown[]): PreparedCall {
+const prepareCommand = safe('mysql2 query', (statement: Statement, args: unknown[]): PreparedCall => {
   const [sql, values, callback] = args;
   if (isCommand(sql)) {
     if (typeof sql.onResult === 'function') sql.onResult = statement.callback(sql.onResult as Callback);
@@ -131,7 +143,7 @@ function prepareCommand(statement: Statement, args: unknown[]): PreparedCall {
   if (typeof values === 'function') return { args: [sql, statement.callback(values as Callback), ...args.slice(2)], emitter: false };
   if (typeof callback === 'function') return { args: [sql, values, statement.callback(callback as Callback), ...args.slice(3)], emitter: false };
   return { args, emitter: true };
-}
+});
 
 /** An event-emitter command ends with `error` (then `end`) or `end`. */
 function watchEmitter(command: Command, statement: Statement): void {

@@ -1,9 +1,10 @@
 import { InstrumentationNodeModuleDefinition, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
+import { safe } from '../contain.js';
 import { TrackedConnection, type Classify } from './connection.js';
-import { DriverInstrumentation, type PatchableClass } from './driver-instrumentation.js';
+import { DriverInstrumentation, type PatchableExports } from './driver-instrumentation.js';
 import { pgErrorType } from './error-types.js';
 import { defineOwnMethod, protoMethod, type AnyMethod } from './own-methods.js';
-import { DB_STATE, record } from './runtime.js';
+import { DB_STATE, type DbRuntime } from './runtime.js';
 import { Statement, type Callback } from './statement.js';
 
 /** Tested with pg 8.23 and pg-pool 3.x; `Client#_connect` is the one internal relied on. */
@@ -35,23 +36,14 @@ export class PgMetricsInstrumentation extends DriverInstrumentation {
       new InstrumentationNodeModuleDefinition(
         'pg-pool',
         PG_POOL_VERSIONS,
-        (module: PatchableClass | { default: PatchableClass }) => {
-          this._wrap(commonJsExports(module).prototype, 'newClient', patchNewClient);
-          return module;
+        (exported: PatchableExports) => {
+          this.patchPrototype(exported, 'newClient', patchNewClient);
+          return exported;
         },
-        (module?: PatchableClass | { default: PatchableClass }) => {
-          if (module) this._unwrap(commonJsExports(module).prototype, 'newClient');
-        },
+        (exported?: PatchableExports) => this.unpatchPrototype(exported, 'newClient'),
       ),
     ];
   }
-}
-
-/** ESM namespaces of CommonJS modules carry the exports under `default`. */
-function commonJsExports(module: PatchableClass | { default: PatchableClass }): PatchableClass {
-  return (module as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Module'
-    ? (module as { default: PatchableClass }).default
-    : (module as PatchableClass);
 }
 
 /** The pool whose `newClient` is running: pg-pool constructs and connects the client synchronously in it. */
@@ -71,25 +63,29 @@ function patchNewClient(original: AnyMethod): AnyMethod {
 
 function patchConnect(original: AnyMethod): AnyMethod {
   return function _connect(this: unknown, callback: unknown) {
-    return original.call(this, connectAttempt(this as PgClient, callback));
+    return original.call(this, connectAttempt(this as PgClient, callback) ?? callback);
   };
 }
 
 /** Counts the attempt and returns the callback that counts its failure (or `callback` unchanged). */
-function connectAttempt(client: PgClient, callback: unknown): unknown {
-  if (DB_STATE.runtime === undefined || typeof callback !== 'function') return callback;
-  let tracked: TrackedConnection | undefined;
-  record('pg connect', (runtime) => {
-    tracked = DB_STATE.connections.get(client) ?? trackClient(client);
-    runtime.recorder.connectionAttempted(tracked.labelValues());
-  });
-  if (tracked === undefined) return callback;
-  const connection = tracked;
+const connectAttempt = safe('pg connect', (client: PgClient, callback: unknown): unknown => {
+  const runtime = DB_STATE.runtime;
+  if (runtime === undefined || typeof callback !== 'function') return callback;
+  const tracked = DB_STATE.connections.get(client) ?? trackClient(client);
+  countAttempt(runtime, tracked);
   return function connected(this: unknown, err: unknown) {
-    if (err) record('pg connect', (runtime) => runtime.recorder.connectionFailed(connection.labelValues()));
+    if (err) countFailure(tracked);
     return Reflect.apply(callback as AnyMethod, this, arguments);
   };
-}
+});
+
+const countAttempt = safe('pg connect count', (runtime: DbRuntime, tracked: TrackedConnection) => {
+  runtime.recorder.connectionAttempted(tracked.labelValues());
+});
+
+const countFailure = safe('pg connect failure', (tracked: TrackedConnection) => {
+  DB_STATE.runtime?.recorder.connectionFailed(tracked.labelValues());
+});
 
 const classify: Classify = (err, runtime) => pgErrorType(err, runtime.detailedPgErrors);
 
@@ -109,12 +105,16 @@ function trackClient(client: PgClient): TrackedConnection {
  * submittable (pg `Query`, pg-cursor, pg-query-stream), or a promise.
  */
 function runQuery(statement: Statement, next: AnyMethod, self: unknown, args: unknown[]): unknown {
-  const { prepared, result } = statement.run('pg query', next, self, args, prepareQuery);
-  if (prepared === undefined || !prepared.awaitsPromise) return result;
-  if (isThenable(result)) return statement.promise(result);
-  statement.succeeded();
+  const { prepared, result } = statement.run(next, self, args, prepareQuery);
+  if (prepared?.awaitsPromise) settleWith(statement, result);
   return result;
 }
+
+/** A promise the app awaits settles the statement; any other value (a misused client) ends it at once. */
+const settleWith = safe('pg query', (statement: Statement, result: unknown) => {
+  if (isThenable(result)) statement.watch(result);
+  else statement.succeeded();
+});
 
 interface PreparedCall {
   args: unknown[];
@@ -123,7 +123,7 @@ interface PreparedCall {
 }
 
 /** The callback pg will call, found with pg's precedence (`callback`, a function `values`, `config.callback`), wrapped. */
-function prepareQuery(statement: Statement, args: unknown[]): PreparedCall {
+const prepareQuery = safe('pg query', (statement: Statement, args: unknown[]): PreparedCall => {
   const [config, values, callback] = args;
   if (isSubmittable(config)) {
     watchSubmittable(config, statement);
@@ -136,7 +136,7 @@ function prepareQuery(statement: Statement, args: unknown[]): PreparedCall {
   if (typeof values === 'function') return { args: [config, statement.callback(values as Callback), ...args.slice(2)], awaitsPromise: false };
   if (hasCallback(config)) return { args: [config, values, statement.callback(config.callback)], awaitsPromise: false };
   return { args, awaitsPromise: true };
-}
+});
 
 interface Submittable {
   submit: unknown;

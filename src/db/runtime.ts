@@ -10,8 +10,6 @@ export interface DbRuntime {
   readonly rules: readonly DbAliasRule[];
   /** `PROMETHEUS_DB_ERROR_TYPE=detailed`. */
   readonly detailedPgErrors: boolean;
-  /** Reports a bug in a hook once per place; the app's call goes on unchanged. */
-  readonly hookFailed: (where: string, err: unknown) => void;
 }
 
 interface DbState {
@@ -42,15 +40,4 @@ export const DB_STATE: DbState = state();
 export function setRuntime(runtime: DbRuntime | undefined): void {
   DB_STATE.runtime = runtime;
   DB_STATE.generation++;
-}
-
-/** Runs a recording step if the distribution is on; a throw in it is reported, never raised. */
-export function record(where: string, step: (runtime: DbRuntime) => void): void {
-  const runtime = DB_STATE.runtime;
-  if (runtime === undefined) return;
-  try {
-    step(runtime);
-  } catch (err) {
-    runtime.hookFailed(where, err);
-  }
 }

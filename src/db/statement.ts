@@ -1,3 +1,4 @@
+import { safe } from '../contain.js';
 import type { TrackedConnection } from './connection.js';
 import type { AnyMethod } from './own-methods.js';
 import { DB_STATE, type DbRuntime } from './runtime.js';
@@ -8,6 +9,7 @@ export type Callback = (this: unknown, ...args: unknown[]) => unknown;
  * One statement, or one `executeMany` batch, from its call to its result or error (metrics.md
  * section 4): `execute_total` at the call, then exactly one duration and, if it failed, one error.
  * Whatever the driver API (callback, promise, event emitter), the app's values pass unchanged.
+ * Each measurement is contained on its own: a failed count still lets the duration be recorded.
  */
 export class Statement {
   private open = true;
@@ -22,41 +24,31 @@ export class Statement {
   /** `undefined` when the distribution is off (or the hook failed): the caller just runs the driver. */
   static start(connection: TrackedConnection, count = 1, batch = false): Statement | undefined {
     const runtime = DB_STATE.runtime;
-    if (runtime === undefined) return undefined;
-    try {
-      const labels = connection.labelValues();
-      runtime.recorder.executed(labels, count, batch);
-      return new Statement(runtime, connection, labels);
-    } catch (err) {
-      runtime.hookFailed('statement start', err);
-      return undefined;
-    }
+    return runtime === undefined ? undefined : Statement.begin(runtime, connection, count, batch);
   }
 
-  /** A bug while hooking the call: reported once, and the statement records nothing more. */
-  abandon(where: string, err: unknown): void {
-    this.open = false;
-    this.runtime.hookFailed(where, err);
-  }
+  private static readonly begin = safe('db statement start', (runtime: DbRuntime, connection: TrackedConnection, count: number, batch: boolean) => {
+    const statement = new Statement(runtime, connection, connection.labelValues());
+    countExecuted(runtime, statement.labels, count, batch);
+    return statement;
+  });
 
   /**
    * Runs a driver method with the arguments `prepare` made to settle this statement (its callback
-   * wrapped, ...). A throw from the driver is recorded and re-raised. If preparing fails (a bug of
-   * ours) it is reported, and the app's call runs untouched: `prepared` is then undefined.
+   * wrapped, ...). `prepare` is contained: when it fails (`undefined`), the statement records
+   * nothing more and the app's call runs untouched. A throw from the driver is recorded and
+   * re-raised as it came.
    */
   run<P extends { args: unknown[] }>(
-    where: string,
     next: AnyMethod,
     self: unknown,
     args: unknown[],
-    prepare: (statement: Statement, args: unknown[]) => P,
+    prepare: (statement: Statement, args: unknown[]) => P | undefined,
   ): { prepared: P | undefined; result: unknown } {
-    let prepared: P;
-    try {
-      prepared = prepare(this, args);
-    } catch (err) {
-      this.abandon(where, err);
-      return { prepared: undefined, result: Reflect.apply(next, self, args) };
+    const prepared = prepare(this, args);
+    if (prepared === undefined) {
+      this.open = false;
+      return { prepared, result: Reflect.apply(next, self, args) };
     }
     try {
       return { prepared, result: Reflect.apply(next, self, prepared.args) };
@@ -67,11 +59,11 @@ export class Statement {
   }
 
   succeeded(): void {
-    this.end(false, undefined);
+    if (this.open) Statement.complete(this, undefined, false);
   }
 
   failed(err: unknown): void {
-    this.end(true, err);
+    if (this.open) Statement.complete(this, err, true);
   }
 
   /** An error-first driver callback that settles the statement first, then runs unchanged. */
@@ -85,28 +77,30 @@ export class Statement {
     };
   }
 
-  /** The same settlement as `p` (same value, same rejection reason), after recording it. */
-  promise<T>(p: PromiseLike<T>): PromiseLike<T> {
-    return p.then(
-      (value) => {
-        this.succeeded();
-        return value;
-      },
-      (err: unknown) => {
-        this.failed(err);
-        throw err;
-      },
-    );
+  /**
+   * Records how `p` settles and returns `p` itself: the app awaits the driver's own promise, and
+   * the recording reaction, registered first, never rejects.
+   */
+  watch<T>(p: PromiseLike<T>): PromiseLike<T> {
+    Statement.react(this, p);
+    return p;
   }
 
-  private end(failed: boolean, err: unknown): void {
-    if (!this.open) return;
-    this.open = false;
-    try {
-      const seconds = (performance.now() - this.startMs) / 1000;
-      this.runtime.recorder.completed(this.labels, seconds, failed ? this.connection.classify(err, this.runtime) : undefined);
-    } catch (e) {
-      this.runtime.hookFailed('statement end', e);
-    }
-  }
+  private static readonly react = safe('db statement end', (statement: Statement, p: PromiseLike<unknown>) => {
+    p.then(
+      () => statement.succeeded(),
+      (err: unknown) => statement.failed(err),
+    );
+  });
+
+  private static readonly complete = safe('db statement end', (statement: Statement, err: unknown, failed: boolean) => {
+    statement.open = false;
+    const { runtime, connection, labels } = statement;
+    const seconds = (performance.now() - statement.startMs) / 1000;
+    runtime.recorder.completed(labels, seconds, failed ? connection.classify(err, runtime) : undefined);
+  });
 }
+
+const countExecuted = safe('db statement count', (runtime: DbRuntime, labels: readonly string[], count: number, batch: boolean) => {
+  runtime.recorder.executed(labels, count, batch);
+});
