@@ -3,6 +3,8 @@ import type { Meter } from '@opentelemetry/api';
 import { metrics } from '@opentelemetry/api';
 import type { IncomingMessage } from 'node:http';
 import { DEFAULT_LATENCY_BUCKETS } from '../views/index.js';
+import { contain } from './contain.js';
+import { onceLogger } from './log.js';
 import { currentDistribution } from './state.js';
 
 export * from './cache/public.js';
@@ -14,11 +16,29 @@ export { start, type StartOptions } from './start.js';
 export type { Distribution } from './state.js';
 
 /**
- * Names the request's view from handler code. It counts as a route match (#10 +1 if none
- * happened yet); the last name before completion wins.
+ * Names the request's view from handler code. It counts as a route match; the last name before
+ * the response completes wins, in every per-view family. A string is used as given, a RegExp as
+ * `String(re)` (as express prints RegExp routes); any other value is ignored with one warning.
+ * It never throws.
  */
-export function setViewName(req: IncomingMessage, name: string): void {
-  currentDistribution()?.http.matchRoute(req, name);
+export function setViewName(req: IncomingMessage, name: string | RegExp): void {
+  contain('setViewName', () => {
+    const view = viewNameOf(name);
+    if (view === undefined) warnOnce(`setViewName ${typeof name}`, `setViewName: a view name must be a string or a RegExp, not ${describeValue(name)}; ignored`);
+    else currentDistribution()?.http.matchRoute(req, view);
+  });
+}
+
+const warnOnce = onceLogger();
+
+function viewNameOf(name: unknown): string | undefined {
+  if (typeof name === 'string') return name;
+  return name instanceof RegExp ? String(name) : undefined;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /** A meter whose instruments are served on the same endpoint, un-prefixed. */

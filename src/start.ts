@@ -1,4 +1,5 @@
 import { readConfig, type Config } from './config.js';
+import { setContainmentLog } from './contain.js';
 import { scrapeFunction } from './exposition/scrape-source.js';
 import { startMetricsServer } from './exposition/server.js';
 import { enableCacheInstrumentation } from './cache/index.js';
@@ -31,6 +32,7 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
   const log = options.log ?? logLine;
   const config = options.config ?? readConfig(process.env, log);
   if (config.sdkDisabled) return undefined;
+  setContainmentLog(log);
 
   const registry = new Registry(config, log);
   const http = new HttpRecorder(registry, config.trustProxy);

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import type { RequestHeaders } from './request-state.js';
 
 /** The literal views of metrics.md section 2. */
 export const UNNAMED_VIEW = '<unnamed view>';
@@ -13,20 +14,30 @@ export function sanitizeMethod(method: string): string {
   return KNOWN_METHODS.has(method) ? method : INVALID_METHOD;
 }
 
-/** `https` for TLS sockets, or, when a proxy is trusted, for a first `X-Forwarded-Proto` of https. */
-export function transportOf(req: IncomingMessage, trustProxy: boolean): 'http' | 'https' {
-  if ((req.socket as TLSSocket | null)?.encrypted) return 'https';
-  if (trustProxy) {
-    const header = req.headers['x-forwarded-proto'];
-    const first = (Array.isArray(header) ? header[0] : header)?.split(',')[0];
-    if (first !== undefined && first.trim().toLowerCase() === 'https') return 'https';
-  }
-  return 'http';
+/** What the families need of a request's headers and connection, read once at dispatch. */
+export function requestHeaders(req: IncomingMessage): RequestHeaders {
+  const { headers } = req;
+  return {
+    ajax: headers['x-requested-with'] === 'XMLHttpRequest',
+    bodySize: decimalSize(headers['content-length']),
+    forwardedHttps: firstIsHttps(headers['x-forwarded-proto']),
+    encrypted: (req.socket as TLSSocket | null)?.encrypted === true,
+  };
 }
 
-/** The request's `Content-Length` as a decimal integer; absent, empty or malformed counts 0. */
-export function requestBodySize(req: IncomingMessage): number {
-  const header = req.headers['content-length'];
+/** `https` for TLS connections, or, when a proxy is trusted, for a first `X-Forwarded-Proto` of https. */
+export function transportOf(headers: RequestHeaders, trustProxy: boolean): 'http' | 'https' {
+  return headers.encrypted || (trustProxy && headers.forwardedHttps) ? 'https' : 'http';
+}
+
+function firstIsHttps(header: string | string[] | undefined): boolean {
+  if (header === undefined) return false;
+  const first = (Array.isArray(header) ? header[0] : header)?.split(',')[0];
+  return first !== undefined && first.trim().toLowerCase() === 'https';
+}
+
+/** A `Content-Length` as a decimal integer; absent, empty or malformed counts 0. */
+function decimalSize(header: string | undefined): number {
   if (header === undefined) return 0;
   return /^\s*\d+\s*$/.test(header) ? Number(header) : 0;
 }

@@ -1,6 +1,7 @@
 import type { MeterProvider, Span } from '@opentelemetry/api';
 import { createRequire } from 'node:module';
 import { IncomingMessage, ServerResponse } from 'node:http';
+import { safe } from '../contain.js';
 import { isOwnServer } from '../exposition/own-server.js';
 import type { HttpRecorder } from './recorder.js';
 import { startRequest } from './server-hooks.js';
@@ -17,9 +18,9 @@ export function enableOtelHttpPath(recorder: HttpRecorder, meterProvider: MeterP
   const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
   const instrumentation = new HttpInstrumentation({
     ignoreIncomingRequestHook: (req) => isOwnServer((req.socket as { server?: unknown } | null)?.server),
-    responseHook: (_span: Span, response: IncomingMessage | ServerResponse) => {
+    responseHook: safe('instrumentation-http responseHook', (_span: Span, response: IncomingMessage | ServerResponse) => {
       if (response instanceof ServerResponse) startRequest(recorder, response.req, response);
-    },
+    }),
   });
   instrumentation.setMeterProvider(meterProvider);
   instrumentation.enable();

@@ -5,13 +5,16 @@ import type { Counter } from '../store/counter.js';
 import type { Histogram } from '../store/histogram.js';
 import { values1, values2, values3 } from '../store/label-values.js';
 import type { Registry } from '../store/registry.js';
-import { charsetOf, errorTypeOf, requestBodySize, sanitizeMethod, transportOf, UNNAMED_VIEW } from './labels.js';
+import { charsetOf, errorTypeOf, requestHeaders, sanitizeMethod, transportOf, UNNAMED_VIEW } from './labels.js';
 import { attachState, RequestState, stateOf } from './request-state.js';
 
 /**
  * The only place that turns HTTP request events into measurements of the 19 HTTP families.
- * Hooks (the node:http fast path, instrumentation-http, framework adapters) call it; it never
- * throws into them, and it counts each request exactly once whatever order events arrive in.
+ * Hooks (the node:http fast path, instrumentation-http, framework adapters) call it inside the
+ * containment primitive, and it counts each request exactly once whatever order events arrive in.
+ * It reads the app's request and response only at dispatch and, at completion, before recording
+ * anything: if such a read throws (an app's own getter), that request's measurement is dropped
+ * whole rather than counted in some families and not in others.
  */
 export class HttpRecorder {
   private readonly requestsBefore: Counter;
@@ -60,7 +63,7 @@ export class HttpRecorder {
   start(req: IncomingMessage, res: ServerResponse): RequestState | undefined {
     if (stateOf(req) !== undefined) return undefined;
     const method = req.method ?? '';
-    const state = new RequestState(this, req, res, performance.now(), method, sanitizeMethod(method));
+    const state = new RequestState(this, req, res, performance.now(), method, sanitizeMethod(method), requestHeaders(req));
     attachState(state);
     this.requestsBefore.inc();
     return state;
@@ -78,7 +81,10 @@ export class HttpRecorder {
     this.countEntry(state, trustProxy);
   }
 
-  /** A route matched (or the app named the view). The last match before completion wins. */
+  /**
+   * A route matched (or the app named the view). The last match before completion wins, and
+   * every per-view family of the request, its request counter included, carries that final view.
+   */
   matchRoute(req: IncomingMessage, view: string): void {
     const state = stateOf(req);
     if (state !== undefined) this.routeMatched(state, view);
@@ -88,9 +94,7 @@ export class HttpRecorder {
   routeMatched(state: RequestState, view: string): void {
     if (state.done) return;
     if (!state.entered) this.countEntry(state);
-    const first = state.view === undefined;
     state.view = view;
-    if (first) this.byViewTransportMethod.add(values3(view, state.transport, state.method));
   }
 
   /** The first response-bound template render. */
@@ -110,34 +114,40 @@ export class HttpRecorder {
     this.exceptionsByView.add(values1(state.view ?? UNNAMED_VIEW));
   }
 
-  /** The response's `finish`, or `close` if the connection closed first. Exactly once. */
+  /**
+   * The response's `close` (after `finish`, or alone if the connection closed first). Exactly once.
+   * A routed request counts in the per-view request family here, with its final view: a request
+   * still in flight is not in that family yet.
+   */
   complete(state: RequestState): void {
     if (state.done) return;
     state.done = true;
     const now = performance.now();
     const { res } = state;
+    const status = String(res.statusCode);
+    const charset = charsetOf(res.getHeader('content-type'));
     if (!state.entered) this.countEntry(state);
     this.responsesBefore.inc();
     this.latencyIncluding.observe((now - state.t0) / 1000);
     const view = state.view ?? UNNAMED_VIEW;
+    if (state.view !== undefined) this.byViewTransportMethod.add(values3(view, state.transport, state.method));
     this.latencyByView.observeWith(values2(view, state.rawMethod), (now - state.tf) / 1000);
-    const status = String(res.statusCode);
     this.byStatus.add(values1(status));
     this.byStatusViewMethod.add(values3(status, view, state.method));
     if (state.streaming) this.streaming.inc();
     else this.responseBody.observe(responseBodySize(state));
-    this.byCharset.add(values1(charsetOf(res.getHeader('content-type'))));
+    this.byCharset.add(values1(charset));
   }
 
-  /** #7, #8, #9, #11: at TF, or for plain node:http (TF = T0) before the first routing-level event. */
+  /** The entry families (ajax, method, transport, request body): at TF, or for plain node:http (TF = T0) before the first routing-level event. */
   private countEntry(state: RequestState, frameworkTrustsProxy?: boolean): void {
     state.entered = true;
-    const { req } = state;
-    if (req.headers['x-requested-with'] === 'XMLHttpRequest') this.ajax.inc();
+    const { headers } = state;
+    if (headers.ajax) this.ajax.inc();
     this.byMethod.add(values1(state.method));
-    state.transport = transportOf(req, this.trustProxy || frameworkTrustsProxy === true);
+    state.transport = transportOf(headers, this.trustProxy || frameworkTrustsProxy === true);
     this.byTransport.add(values1(state.transport));
-    this.requestBody.observe(requestBodySize(req));
+    this.requestBody.observe(headers.bodySize);
   }
 }
 

@@ -20,7 +20,7 @@ export class RequestState {
   framework: string | undefined = undefined;
   /** The matched view; `undefined` until a route match. */
   view: string | undefined = undefined;
-  /** The transport counted at TF, reused for #10. */
+  /** The transport counted at TF, reused for the per-view request family. */
   transport: 'http' | 'https' = 'http';
   rendered = false;
   errored = false;
@@ -42,9 +42,23 @@ export class RequestState {
     readonly rawMethod: string,
     /** The request method as labels carry it (sanitised), worked out once. */
     readonly method: string,
+    /** What the request's headers say, read once at dispatch: later reads may meet an app's getter. */
+    readonly headers: RequestHeaders,
   ) {
     this.tf = t0;
   }
+}
+
+/** The request headers the families need. */
+export interface RequestHeaders {
+  /** `X-Requested-With: XMLHttpRequest`. */
+  readonly ajax: boolean;
+  /** The request's `Content-Length` (0 when absent or malformed). */
+  readonly bodySize: number;
+  /** The first `X-Forwarded-Proto` is https (used only when a proxy is trusted). */
+  readonly forwardedHttps: boolean;
+  /** The connection is TLS. */
+  readonly encrypted: boolean;
 }
 
 type Carrier = { [kState]?: RequestState };

@@ -1,5 +1,6 @@
 import { ServerResponse, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
+import { safe } from '../contain.js';
 import { stateOf } from './request-state.js';
 import type { RequestState } from './request-state.js';
 
@@ -22,10 +23,7 @@ export function installResponseTracker(): void {
 
   proto.setHeader = function (this: ServerResponse, name: string, value: number | string | readonly string[]) {
     // The name test first: most headers are not Content-Length, and it needs no state lookup.
-    if (typeof name === 'string' && name.length === 14 && name.toLowerCase() === 'content-length') {
-      const state = stateOf(this);
-      if (state !== undefined && state.contentLength < 0) noteContentLength(state, value);
-    }
+    if (typeof name === 'string' && name.length === 14) noteSetHeader(this, name, value);
     return setHeader.call(this, name, value);
   } as typeof proto.setHeader;
 
@@ -34,39 +32,61 @@ export function installResponseTracker(): void {
   proto.writeHead = function (this: ServerResponse, _status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown) {
     // Only headers passed here can carry a Content-Length (Node's own implicit call passes none).
     const headers = typeof reasonOrHeaders === 'object' ? reasonOrHeaders : maybeHeaders;
-    if (headers !== null && typeof headers === 'object') {
-      const state = stateOf(this);
-      if (state !== undefined && state.contentLength < 0) noteHeaders(state, headers as OutgoingHttpHeaders | OutgoingHttpHeader[]);
-    }
+    if (headers !== null && typeof headers === 'object') noteWriteHead(this, headers);
     return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, arguments as unknown as unknown[]);
   } as typeof proto.writeHead;
 
   proto.write = function (this: ServerResponse, chunk: Chunk, encoding?: unknown) {
-    const state = stateOf(this);
-    if (state !== undefined && !state.done) {
-      // A write with no Content-Length set means a chunked (streaming) response.
-      if (state.contentLength < 0 && !this.hasHeader('content-length')) state.streaming = true;
-      state.bytes += byteLength(chunk, encoding);
-    }
+    noteWrite(this, chunk, encoding);
     return (write as (...a: unknown[]) => boolean).apply(this, arguments as unknown as unknown[]);
   } as typeof proto.write;
 
   proto.end = function (this: ServerResponse, chunk?: Chunk, encoding?: unknown) {
-    const state = stateOf(this);
-    if (state !== undefined && !state.done) state.bytes += byteLength(chunk, encoding);
+    noteEnd(this, chunk, encoding);
     return (end as (...a: unknown[]) => ServerResponse).apply(this, arguments as unknown as unknown[]);
   } as typeof proto.end;
 
   // `pipe` into a response (sendFile, koa stream bodies, pipeline) makes it a streaming response.
   const pipe = Readable.prototype.pipe;
   Readable.prototype.pipe = function <T extends NodeJS.WritableStream>(this: Readable, destination: T, options?: { end?: boolean }): T {
-    if (destination instanceof ServerResponse) {
-      const state = stateOf(destination);
-      if (state !== undefined) state.streaming = true;
-    }
+    if (destination instanceof ServerResponse) notePipe(destination);
     return pipe.call(this, destination, options) as T;
   };
 }
+
+/*
+ * What each wrapper learns, inside the containment primitive: the app's call runs after it, as
+ * without the package, whatever happens here.
+ */
+
+const noteSetHeader = safe('response setHeader', (res: ServerResponse, name: string, value: unknown) => {
+  if (name.toLowerCase() !== 'content-length') return;
+  const state = stateOf(res);
+  if (state !== undefined && state.contentLength < 0) noteContentLength(state, value);
+});
+
+const noteWriteHead = safe('response writeHead', (res: ServerResponse, headers: object) => {
+  const state = stateOf(res);
+  if (state !== undefined && state.contentLength < 0) noteHeaders(state, headers as OutgoingHttpHeaders | OutgoingHttpHeader[]);
+});
+
+const noteWrite = safe('response write', (res: ServerResponse, chunk: Chunk, encoding: unknown) => {
+  const state = stateOf(res);
+  if (state === undefined || state.done) return;
+  // A write with no Content-Length set means a chunked (streaming) response.
+  if (state.contentLength < 0 && !res.hasHeader('content-length')) state.streaming = true;
+  state.bytes += byteLength(chunk, encoding);
+});
+
+const noteEnd = safe('response end', (res: ServerResponse, chunk: Chunk, encoding: unknown) => {
+  const state = stateOf(res);
+  if (state !== undefined && !state.done) state.bytes += byteLength(chunk, encoding);
+});
+
+const notePipe = safe('readable pipe into a response', (res: ServerResponse) => {
+  const state = stateOf(res);
+  if (state !== undefined) state.streaming = true;
+});
 
 function noteContentLength(state: RequestState, value: unknown): void {
   const v = Array.isArray(value) ? value[0] : value;

@@ -47,12 +47,12 @@ describe.each([
   });
 
   test('express is instrumented: route templates as views, the thrown error counted', () => {
-    // #10 counts the first route match (the template); setViewName then renames the view of the
-    // families recorded at completion (#5, #14), as the last match wins.
+    // The health route renames its view with setViewName: the last name wins in every per-view
+    // family, the request counter included.
     expect(vectorOf(exp, 'django_http_requests_total_by_view_transport_method_total')).toEqual([
       '{"method":"GET","transport":"http","view":"/api/boom"} 1',
       '{"method":"GET","transport":"http","view":"/api/items/:id"} 1',
-      '{"method":"GET","transport":"http","view":"/health"} 1',
+      '{"method":"GET","transport":"http","view":"health_check:health_check_home"} 1',
     ]);
     expect(vectorOf(exp, 'django_http_exceptions_total_by_type_total')).toEqual([`{"type":"${thrownType}"} 1`]);
     expect(vectorOf(exp, 'django_http_exceptions_total_by_view_total')).toEqual(['{"view":"/api/boom"} 1']);

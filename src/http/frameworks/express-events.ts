@@ -1,21 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { safe } from '../../contain.js';
 import { isMetricsHandler } from '../../exposition/handler.js';
-import { onceLogger } from '../../log.js';
 import { METRICS_VIEW } from '../labels.js';
 import { stateOf } from '../request-state.js';
 import { routeTemplate, type RouteLike } from './express-mounts.js';
 
 /**
  * express events -> recorder calls. Each reaches the recorder through the request's own state,
- * so requests the distribution does not track cost one property read.
+ * so requests the distribution does not track cost one property read. The wrappers that call
+ * these run them inside the containment primitive.
  */
-
-const warnOnce = onceLogger();
-
-/** A hook threw: log it once per hook, never disturb the app. */
-export function hookFailed(hook: string, err: unknown): void {
-  warnOnce(hook, `express adapter: ${hook} hook failed: ${err instanceof Error ? err.message : String(err)}`);
-}
 
 /** The parts of an express 4/5 application used here. */
 export interface ExpressApp {
@@ -24,15 +18,15 @@ export interface ExpressApp {
 
 /** TF: `app.handle`. The recorder ignores nested apps' entries. */
 export function enterApp(app: ExpressApp, req: IncomingMessage): void {
-  stateOf(req)?.recorder.enter(req, 'express', trustsProxy(app, req));
+  const state = stateOf(req);
+  if (state !== undefined) state.recorder.enter(req, 'express', state.headers.forwardedHttps && trustsProxy(app, req));
 }
 
 /**
- * express's own proxy decision, as `req.protocol` makes it. It only matters when there is an
- * `X-Forwarded-Proto` to trust, so the trust function runs only then.
+ * express's own proxy decision, as `req.protocol` makes it. It only matters when a forwarded
+ * https is to be trusted, so the trust function runs only then.
  */
 function trustsProxy(app: ExpressApp, req: IncomingMessage): boolean {
-  if (req.headers['x-forwarded-proto'] === undefined) return false;
   const trust = app.get('trust proxy fn');
   return typeof trust === 'function' && Boolean((trust as (addr: unknown, i: number) => unknown)(req.socket?.remoteAddress, 0));
 }
@@ -74,11 +68,9 @@ export function observeError(req: IncomingMessage, err: unknown): void {
  */
 export function observingFinalErrors<F extends (...args: never[]) => unknown>(req: IncomingMessage, callback: F): F {
   return function (this: unknown, ...args: unknown[]) {
-    try {
-      observeError(req, args[0]);
-    } catch (err) {
-      hookFailed('final error', err);
-    }
+    onFinalError(req, args[0]);
     return (callback as unknown as (...a: unknown[]) => unknown).apply(this, args);
   } as unknown as F;
 }
+
+const onFinalError = safe('express final error callback', observeError);

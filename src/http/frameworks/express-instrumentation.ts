@@ -6,8 +6,9 @@ import {
   isWrapped,
   type InstrumentationConfig,
 } from '@opentelemetry/instrumentation';
+import { contain, safe } from '../../contain.js';
 import { onceLogger } from '../../log.js';
-import { enterApp, hookFailed, matchRoute, observeError, observingFinalErrors, render, type ExpressApp } from './express-events.js';
+import { enterApp, matchRoute, observeError, observingFinalErrors, render, type ExpressApp } from './express-events.js';
 import { enterLayer, enterRouter, prepareRequest, tagMountLayers, tagRoute, type RouteLike, type RouterLike } from './express-mounts.js';
 
 const warnOnce = onceLogger();
@@ -98,11 +99,11 @@ export class ExpressInstrumentation extends InstrumentationBase<InstrumentationC
     const patched = new Map<Record<string, Method>, string[]>();
     const patch = (exports: unknown): unknown => {
       for (const part of parts) {
-        try {
+        contain(`express adapter patch of ${name}`, () => {
           const target = part.target(exports) as Record<string, Method> | undefined;
           if (target === undefined) {
             warnOnce(name, `express adapter: unexpected exports of ${name}; its metrics will be incomplete`);
-            continue;
+            return;
           }
           const wrapped = patched.get(target) ?? [];
           for (const [names, wrapper] of part.methods) {
@@ -115,9 +116,7 @@ export class ExpressInstrumentation extends InstrumentationBase<InstrumentationC
             if (!wrapped.includes(method)) wrapped.push(method);
           }
           patched.set(target, wrapped);
-        } catch (err) {
-          warnOnce(name, `express adapter: cannot patch ${name}: ${String(err)}`);
-        }
+        });
       }
       return exports;
     };
@@ -131,15 +130,31 @@ export class ExpressInstrumentation extends InstrumentationBase<InstrumentationC
 
 type Next = (err?: unknown) => void;
 
+/*
+ * Each wrapper runs the adapter's step inside the containment primitive, then express's own
+ * method outside it, with the app's arguments (or, for the final callback, an observing one).
+ */
+
+const onAppHandle = safe('express app.handle', (app: ExpressApp, req: IncomingMessage) => {
+  prepareRequest(req);
+  enterApp(app, req);
+});
+const onRender = safe('express res.render', render);
+const finalCallback = safe('express router.handle', (router: RouterLike, req: IncomingMessage, callback: Next): Next =>
+  enterRouter(router, req) && typeof callback === 'function' ? observingFinalErrors(req, callback) : callback,
+);
+const onUse = safe('express router.use', tagMountLayers);
+const onRoute = safe('express router.route', (router: object, route: unknown) => {
+  if (route !== null && typeof route === 'object') tagRoute(router, route);
+});
+const onDispatch = safe('express route.dispatch', matchRoute);
+const onLayer = safe('express layer.handleRequest', enterLayer);
+const onLayerError = safe('express layer.handleError', observeError);
+
 function wrapAppHandle(original: Method): Method {
   const handle = original as unknown as (this: ExpressApp, req: IncomingMessage, res: ServerResponse, callback?: Next) => unknown;
   return function (this: ExpressApp, req: IncomingMessage, res: ServerResponse, callback?: Next) {
-    try {
-      prepareRequest(req);
-      enterApp(this, req);
-    } catch (err) {
-      hookFailed('app.handle', err);
-    }
+    onAppHandle(this, req);
     return handle.call(this, req, res, callback);
   } as unknown as Method;
 }
@@ -147,11 +162,7 @@ function wrapAppHandle(original: Method): Method {
 function wrapRender(original: Method): Method {
   const renderMethod = original as unknown as (this: ServerResponse, ...args: unknown[]) => unknown;
   return function (this: ServerResponse, ...args: unknown[]) {
-    try {
-      render(this, args[0]);
-    } catch (err) {
-      hookFailed('res.render', err);
-    }
+    onRender(this, args[0]);
     return renderMethod.apply(this, args);
   } as unknown as Method;
 }
@@ -159,13 +170,7 @@ function wrapRender(original: Method): Method {
 function wrapRouterHandle(original: Method): Method {
   const handle = original as unknown as (this: RouterLike, req: IncomingMessage, res: ServerResponse, callback: Next) => unknown;
   return function (this: RouterLike, req: IncomingMessage, res: ServerResponse, callback: Next) {
-    let done = callback;
-    try {
-      if (enterRouter(this, req) && typeof callback === 'function') done = observingFinalErrors(req, callback);
-    } catch (err) {
-      hookFailed('router.handle', err);
-    }
-    return handle.call(this, req, res, done);
+    return handle.call(this, req, res, finalCallback(this, req, callback) ?? callback);
   } as unknown as Method;
 }
 
@@ -174,11 +179,7 @@ function wrapRouterUse(original: Method): Method {
   return function (this: RouterLike, ...args: unknown[]) {
     const from = this.stack?.length;
     const result = use.apply(this, args);
-    try {
-      if (from !== undefined) tagMountLayers(this, from, args);
-    } catch (err) {
-      hookFailed('router.use', err);
-    }
+    if (from !== undefined) onUse(this, from, args);
     return result;
   } as unknown as Method;
 }
@@ -187,11 +188,7 @@ function wrapRouterRoute(original: Method): Method {
   const route = original as unknown as (this: object, ...args: unknown[]) => unknown;
   return function (this: object, ...args: unknown[]) {
     const result = route.apply(this, args);
-    try {
-      if (result !== null && typeof result === 'object') tagRoute(this, result);
-    } catch (err) {
-      hookFailed('router.route', err);
-    }
+    onRoute(this, result);
     return result;
   } as unknown as Method;
 }
@@ -199,11 +196,7 @@ function wrapRouterRoute(original: Method): Method {
 function wrapRouteDispatch(original: Method): Method {
   const dispatch = original as unknown as (this: RouteLike, req: IncomingMessage, res: ServerResponse, done: Next) => unknown;
   return function (this: RouteLike, req: IncomingMessage, res: ServerResponse, done: Next) {
-    try {
-      matchRoute(req, this);
-    } catch (err) {
-      hookFailed('route.dispatch', err);
-    }
+    onDispatch(req, this);
     return dispatch.call(this, req, res, done);
   } as unknown as Method;
 }
@@ -211,11 +204,7 @@ function wrapRouteDispatch(original: Method): Method {
 function wrapLayerHandleRequest(original: Method): Method {
   const handleRequest = original as unknown as (this: object, req: IncomingMessage, res: ServerResponse, next: Next) => unknown;
   return function (this: object, req: IncomingMessage, res: ServerResponse, next: Next) {
-    try {
-      enterLayer(this, req);
-    } catch (err) {
-      hookFailed('layer.handleRequest', err);
-    }
+    onLayer(this, req);
     return handleRequest.call(this, req, res, next);
   } as unknown as Method;
 }
@@ -223,11 +212,7 @@ function wrapLayerHandleRequest(original: Method): Method {
 function wrapLayerHandleError(original: Method): Method {
   const handleError = original as unknown as (this: object, error: unknown, req: IncomingMessage, res: ServerResponse, next: Next) => unknown;
   return function (this: object, error: unknown, req: IncomingMessage, res: ServerResponse, next: Next) {
-    try {
-      observeError(req, error);
-    } catch (err) {
-      hookFailed('layer.handleError', err);
-    }
+    onLayerError(req, error);
     return handleError.call(this, error, req, res, next);
   } as unknown as Method;
 }

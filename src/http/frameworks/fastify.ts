@@ -1,7 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
+import { safe } from '../../contain.js';
 import { isMetricsHandler } from '../../exposition/handler.js';
-import { onceLogger } from '../../log.js';
 import { METRICS_VIEW } from '../labels.js';
 import type { HttpRecorder } from '../recorder.js';
 import { stateOf } from '../request-state.js';
@@ -37,8 +37,6 @@ interface FastifyInstance {
 /** Published by fastify 4 and 5 at the end of `fastify()`, for every root instance. */
 const INIT_CHANNEL = 'fastify.initialization';
 
-const warnOnce = onceLogger();
-
 /**
  * The fastify adapter. fastify announces each new instance on its own diagnostics channel, so no
  * module is patched: we add two hooks to the root instance before the app can add any, which makes
@@ -51,55 +49,52 @@ const warnOnce = onceLogger();
  * the request's own state: after `disable` they count nothing, after a restart they feed the new one.
  */
 export function enableFastifyAdapter(_recorder: HttpRecorder): () => void {
-  const onInstance = (message: unknown): void => {
-    try {
-      const { fastify } = message as { fastify: FastifyInstance };
-      fastify.addHook('onRoute', onRoute);
-      fastify.addHook('onRequest', onRequest);
-      fastify.addHook('onError', onError);
-    } catch (err) {
-      warnOnce('init', `fastify adapter: cannot add hooks (${String(err)}); fastify routes will be <unnamed view>`);
-    }
-  };
   subscribe(INIT_CHANNEL, onInstance);
   return () => unsubscribe(INIT_CHANNEL, onInstance);
 }
+
+/*
+ * Every step runs inside the containment primitive; the request hooks call fastify's `done`
+ * outside it, exactly once, whatever happened inside.
+ */
+
+const onInstance = safe('fastify adapter fastify.initialization subscriber', (message: unknown) => {
+  const { fastify } = message as { fastify: FastifyInstance };
+  fastify.addHook('onRoute', onRoute);
+  fastify.addHook('onRequest', onRequest);
+  fastify.addHook('onError', onError);
+});
 
 /**
  * fastify binds route handlers, so the in-app metrics handler is only recognisable when its route is
  * declared; its route config is marked then, for `onRequest` to name the view before the handler runs.
  */
-function onRoute(route: RouteOptions): void {
-  try {
-    if (isMetricsHandler(route.handler)) route.config = { ...route.config, [kMetricsRoute]: true };
-  } catch (err) {
-    warnOnce('onRoute', `fastify adapter: onRoute hook failed: ${String(err)}`);
-  }
-}
+const onRoute = safe('fastify adapter onRoute', (route: RouteOptions) => {
+  if (isMetricsHandler(route.handler)) route.config = { ...route.config, [kMetricsRoute]: true };
+});
 
 function onRequest(request: FastifyRequest, _reply: unknown, done: Done): void {
-  try {
-    const req = request.raw;
-    const recorder = stateOf(req)?.recorder;
-    if (recorder !== undefined) {
-      // `request.protocol` is https only if fastify's own trustProxy accepts this hop (or TLS).
-      recorder.enter(req, 'fastify', request.protocol === 'https');
-      if (!request.is404) recorder.matchRoute(req, viewOf(request));
-    }
-  } catch (err) {
-    warnOnce('onRequest', `fastify adapter: onRequest hook failed: ${String(err)}`);
-  }
+  enter(request);
   done();
 }
 
+const enter = safe('fastify adapter onRequest', (request: FastifyRequest) => {
+  const req = request.raw;
+  const recorder = stateOf(req)?.recorder;
+  if (recorder === undefined) return;
+  // `request.protocol` is https only if fastify's own trustProxy accepts this hop (or TLS).
+  recorder.enter(req, 'fastify', request.protocol === 'https');
+  if (!request.is404) recorder.matchRoute(req, viewOf(request));
+});
+
 function onError(request: FastifyRequest, _reply: unknown, error: unknown, done: Done): void {
-  try {
-    stateOf(request.raw)?.recorder.error(request.raw, error);
-  } catch (err) {
-    warnOnce('onError', `fastify adapter: onError hook failed: ${String(err)}`);
-  }
+  observeError(request, error);
   done();
 }
+
+const observeError = safe('fastify adapter onError', (request: FastifyRequest, error: unknown) => {
+  stateOf(request.raw)?.recorder.error(request.raw, error);
+});
 
 function viewOf(request: FastifyRequest): string {
   const route = request.routeOptions; // a getter building a new object: read once

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { contain, safe } from '../../contain.js';
 import { isMetricsHandler } from '../../exposition/handler.js';
 import { onceLogger } from '../../log.js';
 import { METRICS_VIEW } from '../labels.js';
@@ -77,7 +78,7 @@ export class RouterMatches {
 
   #seen(router: unknown): void {
     if (!this.#active || typeof router !== 'object' || router === null) return;
-    try {
+    contain('koa adapter ctx.router accessor', () => {
       const prototype = Object.getPrototypeOf(router) as RouterPrototype | null;
       if (prototype === null || this.#patched.has(prototype)) return;
       if (typeof prototype._setMatchedRouteInfo !== 'function') {
@@ -86,9 +87,7 @@ export class RouterMatches {
       }
       this.wrap(prototype, '_setMatchedRouteInfo', wrapSetMatchedRouteInfo);
       this.#patched.add(prototype);
-    } catch (err) {
-      warnOnce('patch', `koa adapter: cannot patch @koa/router: ${String(err)}`);
-    }
+    });
   }
 }
 
@@ -105,18 +104,14 @@ function wrapSetMatchedRouteInfo(original: Method): Method {
  * Called right after @koa/router has chosen the matched layers for a request and set
  * `ctx._matchedRoute` (prefix included) from the last one with methods: the route match.
  * The view is that template, or `prometheus-django-metrics` when that route serves the in-app
- * metrics handler. Never throws into the router.
+ * metrics handler.
  */
-function observeRouteMatch(ctx: RoutedContext, matchedLayers: readonly RouterLayer[]): void {
-  try {
-    const route = ctx._matchedRoute;
-    const recorder = stateOf(ctx.req)?.recorder;
-    if (route === undefined || recorder === undefined) return;
-    recorder.matchRoute(ctx.req, servesMetrics(matchedLayers) ? METRICS_VIEW : String(route));
-  } catch (err) {
-    warnOnce('match', `koa adapter: route match hook failed: ${String(err)}`);
-  }
-}
+const observeRouteMatch = safe('koa adapter @koa/router route match', (ctx: RoutedContext, matchedLayers: readonly RouterLayer[]) => {
+  const route = ctx._matchedRoute;
+  const recorder = stateOf(ctx.req)?.recorder;
+  if (route === undefined || recorder === undefined) return;
+  recorder.matchRoute(ctx.req, servesMetrics(matchedLayers) ? METRICS_VIEW : String(route));
+});
 
 function servesMetrics(matchedLayers: readonly RouterLayer[]): boolean {
   for (let i = matchedLayers.length - 1; i >= 0; i--) {

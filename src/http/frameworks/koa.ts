@@ -6,6 +6,7 @@ import {
   isWrapped,
   type InstrumentationConfig,
 } from '@opentelemetry/instrumentation';
+import { contain, safe } from '../../contain.js';
 import { onceLogger } from '../../log.js';
 import type { HttpRecorder } from '../recorder.js';
 import { stateOf } from '../request-state.js';
@@ -70,18 +71,16 @@ class KoaInstrumentation extends InstrumentationBase<InstrumentationConfig> {
   private definition(name: string, versions: string[], wrappers: Record<string, Wrapper>, files: InstrumentationNodeModuleFile[]): InstrumentationNodeModuleDefinition {
     const patched = new Set<Record<string, Method>>();
     const patch = (exports: unknown): unknown => {
-      try {
+      contain(`koa adapter patch of ${name}`, () => {
         const cls = typeof exports === 'function' ? exports : (exports as { default?: unknown } | null)?.default;
         const proto = (cls as { prototype?: Record<string, Method> } | undefined)?.prototype;
-        if (typeof cls !== 'function' || proto === undefined) return exports;
+        if (typeof cls !== 'function' || proto === undefined) return;
         for (const [method, wrapper] of Object.entries(wrappers)) {
           if (typeof proto[method] === 'function') this._wrap(proto, method, wrapper);
           else warnOnce(`${name}.${method}`, `koa adapter: ${name} has no ${method} to hook; its metrics will be incomplete`);
         }
         patched.add(proto);
-      } catch (err) {
-        warnOnce(name, `koa adapter: cannot patch ${name}: ${String(err)}`);
-      }
+      });
       return exports;
     };
     const unpatch = (): void => {
@@ -107,6 +106,11 @@ export function enableKoaAdapter(_recorder: HttpRecorder): () => void {
   return () => enabled.disable();
 }
 
+/*
+ * Each wrapper runs the adapter's step inside the containment primitive, then koa's own code
+ * outside it, with the app's arguments.
+ */
+
 function wrapHandleRequest(original: Method): Method {
   const handleRequest = original as unknown as KoaApplication['handleRequest'];
   return function (this: KoaApplication, ctx: KoaContext, fnMiddleware: unknown) {
@@ -115,17 +119,13 @@ function wrapHandleRequest(original: Method): Method {
   };
 }
 
-function enter(app: KoaApplication, ctx: KoaContext): void {
-  try {
-    const recorder = stateOf(ctx.req)?.recorder;
-    if (recorder === undefined) return;
-    // koa's `ctx.protocol` trusts X-Forwarded-Proto exactly when `app.proxy` is truthy.
-    recorder.enter(ctx.req, 'koa', Boolean(app.proxy));
-    ctx.onerror = observedOnerror;
-  } catch (err) {
-    warnOnce('enter', `koa adapter: request hook failed: ${String(err)}`);
-  }
-}
+const enter = safe('koa application.handleRequest', (app: KoaApplication, ctx: KoaContext) => {
+  const recorder = stateOf(ctx.req)?.recorder;
+  if (recorder === undefined) return;
+  // koa's `ctx.protocol` trusts X-Forwarded-Proto exactly when `app.proxy` is truthy.
+  recorder.enter(ctx.req, 'koa', Boolean(app.proxy));
+  ctx.onerror = observedOnerror;
+});
 
 /** Set on each request's ctx; shared, so it costs no closure. Sees the thrown value before koa wraps non-errors. */
 function observedOnerror(this: KoaContext, err: unknown): void {
@@ -141,11 +141,7 @@ function wrapEmit(original: Method): Method {
   };
 }
 
-function observeError(ctx: unknown, err: unknown): void {
-  try {
-    const req = (ctx as Partial<KoaContext> | null | undefined)?.req;
-    if (req !== undefined) stateOf(req)?.recorder.error(req, err);
-  } catch (e) {
-    warnOnce('error', `koa adapter: error hook failed: ${String(e)}`);
-  }
-}
+const observeError = safe('koa error path', (ctx: unknown, err: unknown) => {
+  const req = (ctx as Partial<KoaContext> | null | undefined)?.req;
+  if (req !== undefined) stateOf(req)?.recorder.error(req, err);
+});
