@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { contain } from '../contain.js';
 import { METRICS_VIEW } from '../http/labels.js';
 import { currentDistribution } from '../state.js';
+import { containedEndpoint, type NodeHandler } from './contained-endpoint.js';
 import { respondWithMetrics } from './respond.js';
 import { sourceOf } from './scrape-source.js';
 
@@ -11,23 +13,22 @@ export function isMetricsHandler(fn: unknown): boolean {
   return typeof fn === 'function' && (fn as { [kMetricsHandler]?: true })[kMetricsHandler] === true;
 }
 
-type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
-
 /**
  * The in-app metrics endpoint, for node:http and express (`app.get('/metrics', metricsHandler())`).
  * Its view is `prometheus-django-metrics` whatever the mount path, and the route match happens
  * before the scrape, so a scrape counts itself in #10 as with django-prometheus.
  */
 export function metricsHandler(): NodeHandler {
-  const handler: NodeHandler = (req, res) => {
+  const handler = containedEndpoint('metrics handler', (req, res) => {
     const d = currentDistribution();
     if (d === undefined) {
       res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end('otel-django-metrics is not started\n');
       return;
     }
-    d.http.matchRoute(req, METRICS_VIEW);
+    // Only the scrape's own request measurement depends on it: a failure drops that, not the scrape.
+    contain('metrics handler route match', () => d.http.matchRoute(req, METRICS_VIEW));
     respondWithMetrics(sourceOf(d.scrape), req, res);
-  };
+  });
   return Object.assign(handler, { [kMetricsHandler]: true as const });
 }
 

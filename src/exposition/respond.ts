@@ -11,12 +11,14 @@ function acceptsGzip(req: IncomingMessage): boolean {
 /**
  * Writes one scrape as the response, streamed as it is written (see ScrapeBody), so that no
  * single step of even a 24k-series scrape blocks the app's event loop for long. A failing
- * scrape is logged and ends the response, never a crash.
+ * scrape is a contained failure that ends the response, never a crash.
  */
 export function respondWithMetrics(source: ScrapeSource, req: IncomingMessage, res: ServerResponse): void {
   const body = new ScrapeBody(res, acceptsGzip(req), req.method === 'HEAD');
   const out: string[] = [];
-  source(out, body.take)
+  // Started from a promise, so a source that throws at once fails like one that rejects.
+  Promise.resolve()
+    .then(() => source(out, body.take))
     .then(() => body.end(out))
     .catch((err: unknown) => body.fail(err));
 }

@@ -2,7 +2,8 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { createGzip, type Gzip } from 'node:zlib';
 import { stateOf, type RequestState } from '../http/request-state.js';
-import { logLine } from '../log.js';
+import { hookFailed } from '../contain.js';
+import { answerFailure, SCRAPE_SITE } from './contained-endpoint.js';
 import { CONTENT_TYPE } from './format.js';
 import type { TakeParts } from './scrape-source.js';
 
@@ -48,12 +49,11 @@ export class ScrapeBody {
     (this.open() ?? this.res).end();
   }
 
-  /** A one-line log, then a 500 if nothing was sent yet; a started body can only be cut short. */
+  /** A contained failure (reported once), then a 500 if nothing was sent yet, else the body cut short. */
   fail(err: unknown): void {
     if (err instanceof ResponseClosed) return;
-    logLine(`scrape failed: ${err instanceof Error ? err.message : String(err)}`);
-    if (this.res.headersSent) this.res.destroy();
-    else this.res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('metrics collection failed\n');
+    hookFailed(SCRAPE_SITE, err);
+    answerFailure(this.res);
   }
 
   private send(text: string): Promise<void> | undefined {
@@ -91,7 +91,7 @@ function gzipInto(res: ServerResponse): Gzip {
   });
   gzip.once('end', () => res.end());
   gzip.once('error', (err) => {
-    logLine(`scrape failed: gzip: ${err.message}`);
+    hookFailed(SCRAPE_SITE, err);
     res.destroy();
   });
   // Also after a normal end, when it is a no-op; before it, the waiting writer learns of it from gzip's close.

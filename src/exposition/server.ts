@@ -1,30 +1,39 @@
 import { createServer, type Server } from 'node:http';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { containedEndpoint } from './contained-endpoint.js';
 import { markOwnServer } from './own-server.js';
 import { respondWithMetrics } from './respond.js';
+import { scrapeSlots, serverOptions, SERVER_LIMITS, type ServerLimits } from './server-limits.js';
 import { sourceOf } from './scrape-source.js';
+
+const TEXT = { 'Content-Type': 'text/plain; charset=utf-8' };
 
 /**
  * The dedicated metrics server: `GET /metrics` only, never counted, never keeping the app alive
- * (unref), and never fatal: a port in use is one line, then the app runs on without it.
+ * (unref), never fatal (a port in use is one line, then the app runs on without it), and never
+ * held by a stalled scraper (`limits`; tests pass short ones).
  */
 export function startMetricsServer(
   config: Pick<Config, 'port' | 'portRange' | 'address'>,
   scrape: () => Promise<string>,
   log: Logger,
+  limits: ServerLimits = SERVER_LIMITS,
 ): { server: Server; port: Promise<number | undefined> } {
   const source = sourceOf(scrape);
-  const server = createServer((req, res) => {
+  const admit = scrapeSlots(limits);
+  const server = createServer(serverOptions(limits), containedEndpoint('metrics server', (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics' && path !== '/metrics/') {
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not Found\n');
+      res.writeHead(404, TEXT).end('Not Found\n');
     } else if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('Method Not Allowed\n');
+      res.writeHead(405, { Allow: 'GET, HEAD', ...TEXT }).end('Method Not Allowed\n');
+    } else if (!admit(res)) {
+      res.writeHead(503, { 'Retry-After': '1', ...TEXT }).end('Too many concurrent scrapes\n');
     } else {
       respondWithMetrics(source, req, res);
     }
-  });
+  }));
   markOwnServer(server);
   server.unref();
   // Keep-alive scrape connections must not keep the app alive either.

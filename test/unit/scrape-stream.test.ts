@@ -1,6 +1,6 @@
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { readConfig } from '../../src/config.js';
 import { metricsHandler } from '../../src/exposition/handler.js';
 import { respondWithMetrics } from '../../src/exposition/respond.js';
@@ -131,18 +131,50 @@ describe('a large scrape is streamed in bounded chunks', () => {
   });
 });
 
+/** The contained-failure line of a failing scrape. */
+const scrapeFailed = (message: string) =>
+  `otel-django-metrics: ODM001 metrics scrape failed; the measurement is dropped and the app is unaffected: Error: ${message}\n`;
+
+/**
+ * `serve` over a fresh copy of the exposition modules: containment reports a site once per
+ * process, and each test here shows the report of its own first failure.
+ */
+async function serveFresh(source: ScrapeSource): Promise<{ port: Promise<number>; server: Server }> {
+  vi.resetModules();
+  const fresh = await import('../../src/exposition/respond.js');
+  const server = createServer((req, res) => fresh.respondWithMetrics(source, req, res));
+  return { server, port: listen(server) };
+}
+
 describe.each([['plain'], ['gzip']])('failures, %s', (encoding) => {
   const gzip = encoding === 'gzip';
 
   test('a scrape that fails before its first chunk: a 500 and one log line', async () => {
-    const { server, port } = serve(async () => {
+    const { server, port } = await serveFresh(async () => {
       throw new Error('registry unavailable');
     });
     try {
       const reply = await get(await port, { gzip });
       expect(reply.status).toBe(500);
       expect(reply.body.toString()).toBe('metrics collection failed\n');
-      expect(stderr).toEqual(['otel-django-metrics: scrape failed: registry unavailable\n']);
+      expect(stderr).toEqual([scrapeFailed('registry unavailable')]);
+      // The same failure again: the same 500, reported once.
+      const again = await get(await port, { gzip });
+      expect([again.status, again.body.toString()]).toEqual([500, 'metrics collection failed\n']);
+      expect(stderr).toEqual([scrapeFailed('registry unavailable')]);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('a source that throws at once, not through its promise: the same 500 and line', async () => {
+    const { server, port } = await serveFresh(() => {
+      throw new Error('sync failure');
+    });
+    try {
+      const reply = await get(await port, { gzip });
+      expect([reply.status, reply.body.toString()]).toEqual([500, 'metrics collection failed\n']);
+      expect(stderr).toEqual([scrapeFailed('sync failure')]);
     } finally {
       server.close();
     }
@@ -151,7 +183,7 @@ describe.each([['plain'], ['gzip']])('failures, %s', (encoding) => {
   test('a scrape that fails mid-stream: the 200 is cut short, one log line, the server serves on', async () => {
     const source = registrySource();
     let fail = true;
-    const { server, port } = serve(async (out, take) => {
+    const { server, port } = await serveFresh(async (out, take) => {
       await source(out, take);
       if (fail) throw new Error('SDK collection failed');
     });
@@ -160,7 +192,7 @@ describe.each([['plain'], ['gzip']])('failures, %s', (encoding) => {
       expect(cut.status).toBe(200);
       expect(cut.complete).toBe(false);
       expect(cut.body.length).toBeGreaterThan(0);
-      expect(stderr).toEqual(['otel-django-metrics: scrape failed: SDK collection failed\n']);
+      expect(stderr).toEqual([scrapeFailed('SDK collection failed')]);
       fail = false;
       const next = await get(await port, { gzip });
       expect(next.complete).toBe(true);
@@ -227,5 +259,17 @@ describe('the in-app handler', () => {
     expect(valueOf(exp, 'django_http_responses_body_total_bytes_sum')).toBe(size);
     expect(valueOf(exp, 'django_http_responses_streaming_total')).toBe(0);
     expect(valueOf(exp, 'django_http_responses_total_by_status_view_method_total', { status: '200', view: 'prometheus-django-metrics', method: 'GET' })).toBe(1);
+  });
+
+  test('a route match that throws drops only the scrape\'s own view: the scrape is served, one contained failure', async () => {
+    vi.spyOn(distribution.http, 'matchRoute').mockImplementation(() => {
+      throw new Error('recorder broken');
+    });
+    const reply = await get(port);
+    expect([reply.status, reply.complete]).toEqual([200, true]);
+    expect(parseExposition(reply.body.toString()).families.has('django_http_requests_before_middlewares_total')).toBe(true);
+    expect(stderr).toEqual([
+      'otel-django-metrics: ODM001 metrics handler route match failed; the measurement is dropped and the app is unaffected: Error: recorder broken\n',
+    ]);
   });
 });
