@@ -1,6 +1,6 @@
-import { warnOnceAbout } from './guard.js';
+import { warnOnceAbout } from './misuse.js';
 
-/** The `backend` label values of metrics.md section 5 (both Redis clients are `redis`). */
+/** The built-in `backend` label values (both Redis clients are `redis`). */
 export const REDIS = 'redis';
 export const MEMCACHED = 'memcached';
 export const LOCMEM = 'locmem';

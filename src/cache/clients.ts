@@ -1,3 +1,4 @@
+import { safe } from '../contain.js';
 import { enterScope, leaveScope, objectBackend } from './backends.js';
 
 /** The client objects `setCacheBackend` and tracked caches recognise, by shape. */
@@ -27,10 +28,10 @@ export function scopeClient(client: object, kind: ClientKind): void {
   if (kind === 'memcached' || scoped.has(client)) return;
   scoped.add(client);
   const inScope = (original: Method): Method =>
-    function (this: unknown, ...args: unknown[]) {
-      const outer = enterScope(objectBackend(client));
+    function (this: unknown) {
+      const outer = enterScope(backendOf(client));
       try {
-        return original.apply(this, args);
+        return original.apply(this, arguments as unknown as unknown[]);
       } finally {
         leaveScope(outer);
       }
@@ -39,10 +40,13 @@ export function scopeClient(client: object, kind: ClientKind): void {
     wrapOwn(client, 'sendCommand', inScope);
     return;
   }
+  const scopeQueue = safe('cache client multi', (multi: unknown) => {
+    if (typeof multi === 'object' && multi !== null) wrapOwn(self(multi), 'addCommand', inScope);
+  });
   const scopeMulti = (original: Method): Method =>
-    function (this: unknown, ...args: unknown[]) {
-      const multi = original.apply(this, args);
-      if (typeof multi === 'object' && multi !== null) wrapOwn(self(multi), 'addCommand', inScope);
+    function (this: unknown) {
+      const multi = original.apply(this, arguments as unknown as unknown[]);
+      scopeQueue(multi);
       return multi;
     };
   const target = self(client);
@@ -50,6 +54,9 @@ export function scopeClient(client: object, kind: ClientKind): void {
   wrapOwn(target, 'MULTI', scopeMulti);
   wrapOwn(target, 'multi', scopeMulti);
 }
+
+/** The client's own backend name; `undefined` (no opinion) if that lookup fails. */
+const backendOf = safe('cache client scope', objectBackend);
 
 /**
  * node-redis hands out `Object.create(instance)` views (the client, `withCommandOptions()`, a

@@ -1,7 +1,7 @@
 import type { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { createRequire } from 'node:module';
+import { contain } from '../contain.js';
 import type { InstrumentationContext } from '../instrumentation-context.js';
-import { guarded } from './guard.js';
 import { recorderFor, type CacheRecorder } from './recorder.js';
 
 // A client's instrumentation loads with the client (src/otel/package-loads.ts): require, to do it synchronously.
@@ -23,14 +23,14 @@ export function enableCacheInstrumentation(context: InstrumentationContext): () 
   const disables = CLIENTS.map(([packages, load]) =>
     context.activate(packages, () => {
       const enabled: InstrumentationBase[] = [];
-      guarded('cache instrumentation start', () => {
+      contain('cache instrumentation start', () => {
         for (const instrumentation of load(recorder)) {
           instrumentation.enable();
           enabled.push(instrumentation);
         }
       });
       return () => {
-        for (const instrumentation of enabled) guarded('cache instrumentation stop', () => instrumentation.disable());
+        for (const instrumentation of enabled) contain('cache instrumentation stop', () => instrumentation.disable());
       };
     }),
   );

@@ -5,9 +5,9 @@ import {
   type InstrumentationConfig,
 } from '@opentelemetry/instrumentation';
 import { types } from 'node:util';
+import { safe } from '../contain.js';
 import { backendFor, REDIS } from './backends.js';
 import { wrapOwn } from './clients.js';
-import { guarded } from './guard.js';
 import { Read, readKeys } from './read.js';
 import { safeDefinitions } from './safe-patches.js';
 import type { CacheRecorder } from './recorder.js';
@@ -65,35 +65,34 @@ export class IORedisTransactions extends InstrumentationBase<InstrumentationConf
   }
 
   private wrapMulti(original: Multi): Multi {
-    const observe = (client: object, pipeline: unknown) => this.observe(client, pipeline);
+    const recorder = this.recorder;
     return function (this: object, ...args: unknown[]) {
       const pipeline = original.apply(this, args);
-      guarded('ioredis multi', () => observe(this, pipeline));
+      observe(recorder, this, pipeline);
       return pipeline;
     };
   }
-
-  /** Wraps the transaction's own `exec` (`multi({ pipeline: false })` returns no pipeline: not counted). */
-  private observe(client: object, result: unknown): void {
-    const pipeline = result as TransactionPipeline | null;
-    if (typeof pipeline !== 'object' || pipeline === null || !Array.isArray(pipeline._queue)) return;
-    const recorder = this.recorder;
-    let counted = false;
-    wrapOwn(pipeline, 'exec', (exec) =>
-      function (this: unknown, ...args: unknown[]) {
-        // exec runs again for a Cluster that was not ready yet: count the transaction once.
-        const reads = counted ? undefined : guarded('ioredis exec', () => startReads(recorder, client, pipeline._queue ?? []));
-        counted = true;
-        const outcome = exec.apply(this, args);
-        if (reads !== undefined && reads.size > 0) guarded('ioredis exec', () => settleOn(outcome, reads));
-        return outcome;
-      },
-    );
-  }
 }
 
+/** Wraps the transaction's own `exec` (`multi({ pipeline: false })` returns no pipeline: not counted). */
+const observe = safe('cache ioredis multi', (recorder: CacheRecorder, client: object, result: unknown): void => {
+  const pipeline = result as TransactionPipeline | null;
+  if (typeof pipeline !== 'object' || pipeline === null || !Array.isArray(pipeline._queue)) return;
+  let counted = false;
+  wrapOwn(pipeline, 'exec', (exec) =>
+    function (this: unknown, ...args: unknown[]) {
+      // exec runs again for a Cluster that was not ready yet: count the transaction once.
+      const reads = counted ? undefined : startReads(recorder, client, pipeline._queue ?? []);
+      counted = true;
+      const outcome = exec.apply(this, args);
+      if (reads !== undefined && reads.size > 0) settleOn(outcome, reads);
+      return outcome;
+    },
+  );
+});
+
 /** The reads of a transaction, by their position among its commands (EXEC's reply has one entry per command). */
-function startReads(recorder: CacheRecorder, client: object, queue: QueuedCommand[]): Map<number, Read> {
+const startReads = safe('cache ioredis exec', (recorder: CacheRecorder, client: object, queue: QueuedCommand[]): Map<number, Read> => {
   const reads = new Map<number, Read>();
   const backend = backendFor(client, REDIS);
   if (backend === null) return reads;
@@ -103,22 +102,24 @@ function startReads(recorder: CacheRecorder, client: object, queue: QueuedComman
     if (shape !== undefined) reads.set(index, new Read(recorder, backend, shape.keys, shape.many));
   });
   return reads;
-}
+});
 
 /** `exec` resolves to `[[err, value], ...]` per command, or null for a discarded transaction. */
-function settleOn(outcome: unknown, reads: Map<number, Read>): void {
-  const failAll = () => reads.forEach((read) => read.fail());
-  if (!types.isPromise(outcome)) return failAll();
+const settleOn = safe('cache ioredis exec', (outcome: unknown, reads: Map<number, Read>): void => {
+  if (!types.isPromise(outcome)) return failAll(reads);
   outcome.then(
-    (results: unknown) =>
-      guarded('ioredis exec reply', () => {
-        if (!Array.isArray(results)) return failAll();
-        reads.forEach((read, index) => {
-          const entry = results[index] as [unknown, unknown] | undefined;
-          if (entry === undefined || entry[0]) read.fail();
-          else read.answer(entry[1]);
-        });
-      }),
-    () => guarded('ioredis exec reply', failAll),
+    (results: unknown) => settleFrom(results, reads),
+    () => failAll(reads),
   );
-}
+});
+
+const settleFrom = safe('cache ioredis exec reply', (results: unknown, reads: Map<number, Read>): void => {
+  if (!Array.isArray(results)) return failAll(reads);
+  reads.forEach((read, index) => {
+    const entry = results[index] as [unknown, unknown] | undefined;
+    if (entry === undefined || entry[0]) read.fail();
+    else read.answer(entry[1]);
+  });
+});
+
+const failAll = safe('cache ioredis exec reply', (reads: Map<number, Read>): void => reads.forEach((read) => read.fail()));

@@ -1,10 +1,11 @@
 import type { SpanOptions } from '@opentelemetry/api';
-import type { InstrumentationBase } from '@opentelemetry/instrumentation';
-import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import type { InstrumentationBase, InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
+import { IORedisInstrumentation, type IORedisRequestHookInformation } from '@opentelemetry/instrumentation-ioredis';
+import { safe } from '../contain.js';
 import { backendFor, REDIS } from './backends.js';
-import { guarded } from './guard.js';
+import { seeingEarlyRejections, type SendCommand } from './ioredis-early-rejections.js';
 import { IORedisTransactions } from './ioredis-transactions.js';
-import { IGNORED_SPAN, ObservedSpan, PrivateTracerProvider } from './private-tracer.js';
+import { IGNORED_SPAN, keepReply, ObservedSpan, observedSpans, PrivateTracerProvider } from './private-tracer.js';
 import { Read, readKeys } from './read.js';
 import type { CacheRecorder } from './recorder.js';
 import { safeDefinitions } from './safe-patches.js';
@@ -25,10 +26,11 @@ const REDIRECT = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /;
 /**
  * ioredis `get`/`getBuffer` (both send GET) and `mget`, directly, in pipelines and through a
  * Cluster, via `@opentelemetry/instrumentation-ioredis`: its request hook identifies the read,
- * its response hook gives the reply, the span's ERROR status tells a failure.
+ * its response hook gives the reply, the span's ERROR status tells a failure; a read rejected
+ * before it is sent fails through `seeingEarlyRejections`.
  */
 export function ioredisInstrumentations(recorder: CacheRecorder): InstrumentationBase[] {
-  const settle = (span: ObservedSpan, read: Read): void => {
+  const readSpan = observedSpans('cache ioredis reply', (span, read) => {
     if (span.failed) {
       // A redirected command ends its first span with the redirect error and, if the retry succeeds,
       // again with the reply: only a final outcome settles the read.
@@ -40,37 +42,81 @@ export function ioredisInstrumentations(recorder: CacheRecorder): Instrumentatio
     } else {
       read.answer(span.reply);
     }
-  };
+  });
 
-  const instrumentation = new IORedisReads({
-    enabled: false,
-    requireParentSpan: false, // reads outside a request count too
-    dbStatementSerializer: (name) => name, // the statement is never exported: do not build it
-    requestHook: (span, { cmdName, cmdArgs }) => {
-      if (!(span instanceof ObservedSpan)) return; // not a read
-      guarded('ioredis request hook', () => {
+  const instrumentation = new IORedisReads(
+    {
+      enabled: false,
+      requireParentSpan: false, // reads outside a request count too
+      dbStatementSerializer: (name) => name, // the statement is never exported: do not build it
+      requestHook: safe('cache ioredis request hook', (span, { cmdName, cmdArgs }: IORedisRequestHookInformation) => {
+        if (!(span instanceof ObservedSpan)) return; // not a read
         const shape = readKeys(cmdName, cmdArgs.length);
         if (shape === undefined || (cmdArgs as CarriesRead)[READ]?.settled === false) return;
         const backend = backendFor(undefined, REDIS);
         if (backend === null) return;
         span.read = (cmdArgs as CarriesRead)[READ] = new Read(recorder, backend, shape.keys, shape.many);
-      });
+      }),
+      responseHook: keepReply,
     },
-    responseHook: (span, _name, _args, reply) => {
-      if (span instanceof ObservedSpan) span.reply = reply;
-    },
-  });
+    safe('cache ioredis early rejection', (args: unknown[]) => (args as CarriesRead)[READ]?.fail()),
+  );
   // Spans for reads only (the span name is the command). A GET queued in a MULTI has its own
   // reply `QUEUED` (its value comes with EXEC): IORedisTransactions counts those.
   const startSpan = (name: string, options: SpanOptions | undefined) =>
-    readKeys(name, 1) === undefined || String(options?.attributes?.['db.operation.name']).startsWith('MULTI ') ? IGNORED_SPAN : new ObservedSpan(settle);
-  instrumentation.setTracerProvider(new PrivateTracerProvider(startSpan));
+    readKeys(name, 1) === undefined || String(options?.attributes?.['db.operation.name']).startsWith('MULTI ') ? IGNORED_SPAN : readSpan();
+  instrumentation.setTracerProvider(new PrivateTracerProvider('cache ioredis span start', startSpan));
   return [instrumentation, new IORedisTransactions(recorder)];
 }
 
-/** The stock instrumentation, with patches that can never fail the app's import. */
+type RedisClass = { prototype: { sendCommand: SendCommand } };
+
+/**
+ * The stock instrumentation, with patches that can never fail the app's import, and an outer
+ * wrapper of `sendCommand` (over the stock one) that sees reads rejected while being sent.
+ */
 class IORedisReads extends IORedisInstrumentation {
+  /** Our outer `sendCommand` wrappers, each to the function it wraps. */
+  private readonly outer = new WeakMap<SendCommand, SendCommand>();
+
+  constructor(
+    config: ConstructorParameters<typeof IORedisInstrumentation>[0],
+    private readonly rejectedEarly: (args: unknown[]) => void,
+  ) {
+    super(config);
+  }
+
   override init() {
-    return safeDefinitions(super.init());
+    const definitions: InstrumentationModuleDefinition[] = super.init();
+    for (const definition of definitions) {
+      const { patch, unpatch } = definition;
+      // The stock patch unwraps whatever wraps `sendCommand`: ours goes first, and comes back after it.
+      definition.patch = (exports, version) => {
+        this.unwrapOuter(exports);
+        const patched = patch?.(exports, version);
+        this.wrapOuter(exports);
+        return patched;
+      };
+      definition.unpatch = (exports, version) => {
+        this.unwrapOuter(exports);
+        unpatch?.(exports, version);
+      };
+    }
+    return safeDefinitions(definitions) as ReturnType<IORedisInstrumentation['init']>;
+  }
+
+  // Not `_wrap`: it would unwrap the stock wrapper first.
+  private wrapOuter(exports: unknown): void {
+    const { prototype } = exports as RedisClass;
+    const inner = prototype.sendCommand;
+    const outer = seeingEarlyRejections(inner, this.rejectedEarly);
+    this.outer.set(outer, inner);
+    prototype.sendCommand = outer;
+  }
+
+  private unwrapOuter(exports: unknown): void {
+    const prototype = (exports as Partial<RedisClass> | undefined)?.prototype;
+    const inner = prototype === undefined ? undefined : this.outer.get(prototype.sendCommand);
+    if (inner !== undefined) prototype!.sendCommand = inner;
   }
 }

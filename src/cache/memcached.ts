@@ -1,7 +1,7 @@
 import type { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { MemcachedInstrumentation } from '@opentelemetry/instrumentation-memcached';
+import { safe } from '../contain.js';
 import { backendFor, MEMCACHED } from './backends.js';
-import { guarded } from './guard.js';
 import { IGNORED_SPAN, PrivateTracerProvider } from './private-tracer.js';
 import { Read } from './read.js';
 import { safeDefinitions } from './safe-patches.js';
@@ -37,13 +37,14 @@ class MemcachedReads extends MemcachedInstrumentation {
     const recorder = this.recorder;
     return function (this: ThisParameterType<typeof compile>) {
       const query = compile.call(this);
-      guarded('memcached query', () => observe(recorder, client, query as Query));
+      observe(recorder, client, query as Query);
       return query;
     };
   }
 }
 
-function observe(recorder: CacheRecorder, client: object, query: Query): void {
+/** Wraps a compiled read query's callback to settle its read with the client's `(err, data)`. */
+const observe = safe('cache memcached query', (recorder: CacheRecorder, client: object, query: Query): void => {
   const callback = query.callback;
   if (query.type !== 'get' || typeof callback !== 'function') return;
   const backend = backendFor(client, MEMCACHED);
@@ -51,16 +52,18 @@ function observe(recorder: CacheRecorder, client: object, query: Query): void {
   // A getMulti query carries the keys of one server: `get k1 k2 ...` (keys never contain spaces).
   const keys = query.multi ? (query.command ?? '').split(' ').length - 1 : 1;
   if (keys < 1) return;
-  const read = new Read(recorder, backend, keys, query.multi === true);
-  query.callback = function (this: unknown, ...args: unknown[]) {
-    guarded('memcached reply', () => {
-      const [err, data] = args;
-      if (err) read.fail();
-      else read.answer(query.multi ? multiValues(data) : data);
-    });
-    return callback.apply(this, args);
+  const multi = query.multi === true;
+  const read = new Read(recorder, backend, keys, multi);
+  query.callback = function (this: unknown) {
+    settle(read, multi, arguments[0], arguments[1]);
+    return callback.apply(this, arguments as unknown as unknown[]);
   };
-}
+});
+
+const settle = safe('cache memcached reply', (read: Read, multi: boolean, err: unknown, data: unknown): void => {
+  if (err) read.fail();
+  else read.answer(multi ? multiValues(data) : data);
+});
 
 /** A getMulti server reply: `{ key: value }` objects, one or an array of them, one entry per key found. */
 function multiValues(data: unknown): unknown[] {
@@ -71,6 +74,6 @@ function multiValues(data: unknown): unknown[] {
 export function memcachedInstrumentation(recorder: CacheRecorder): InstrumentationBase {
   const instrumentation = new MemcachedReads(recorder);
   // Its spans are never exported: a shared non-recording span serves every command.
-  instrumentation.setTracerProvider(new PrivateTracerProvider(() => IGNORED_SPAN));
+  instrumentation.setTracerProvider(new PrivateTracerProvider('cache memcached span start', () => IGNORED_SPAN));
   return instrumentation;
 }

@@ -1,8 +1,8 @@
 import type { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { RedisInstrumentation } from '@opentelemetry/instrumentation-redis';
+import { safe } from '../contain.js';
 import { backendFor, REDIS } from './backends.js';
-import { guarded } from './guard.js';
-import { IGNORED_SPAN, ObservedSpan, PrivateTracerProvider } from './private-tracer.js';
+import { IGNORED_SPAN, keepReply, observedSpans, PrivateTracerProvider } from './private-tracer.js';
 import { Read, readKeys } from './read.js';
 import type { CacheRecorder } from './recorder.js';
 
@@ -16,30 +16,29 @@ export function nodeRedisInstrumentation(recorder: CacheRecorder): Instrumentati
   // The instrumentation has no request hook, but for each command it calls the statement
   // serializer (with the arguments) and then, in the same synchronous call, starts the span.
   let next: { keys: number; many: boolean } | undefined;
+  const identify = safe('cache node-redis request', (name: unknown, args: unknown[]) => readKeys(String(name), args.length));
 
-  const startSpan = () =>
-    guarded('node-redis span start', () => {
-      const shape = next;
-      next = undefined;
-      if (shape === undefined) return IGNORED_SPAN;
-      const backend = backendFor(undefined, REDIS);
-      if (backend === null) return IGNORED_SPAN;
-      const span = new ObservedSpan((ended, read) => (ended.failed ? read.fail() : read.answer(ended.reply)));
-      span.read = new Read(recorder, backend, shape.keys, shape.many);
-      return span;
-    }) ?? IGNORED_SPAN;
+  const readSpan = observedSpans('cache node-redis reply', (ended, read) => (ended.failed ? read.fail() : read.answer(ended.reply)));
+  const startSpan = () => {
+    const shape = next;
+    next = undefined;
+    if (shape === undefined) return IGNORED_SPAN;
+    const backend = backendFor(undefined, REDIS);
+    if (backend === null) return IGNORED_SPAN;
+    const span = readSpan();
+    span.read = new Read(recorder, backend, shape.keys, shape.many);
+    return span;
+  };
 
   const instrumentation = new RedisInstrumentation({
     enabled: false,
     requireParentSpan: false,
     dbStatementSerializer: (name, args) => {
-      next = guarded('node-redis request', () => readKeys(String(name), args.length));
+      next = identify(name, args);
       return String(name); // never exported: do not build the statement
     },
-    responseHook: (span, _name, _args, reply) => {
-      if (span instanceof ObservedSpan) span.reply = reply;
-    },
+    responseHook: keepReply,
   });
-  instrumentation.setTracerProvider(new PrivateTracerProvider(startSpan));
+  instrumentation.setTracerProvider(new PrivateTracerProvider('cache node-redis span start', startSpan));
   return instrumentation;
 }

@@ -1,7 +1,8 @@
-/** The public cache API (metrics.md section 5), re-exported by src/index.ts. */
+/** The public cache API (trackCache, setCacheBackend), re-exported by src/index.ts. */
+import { contain } from '../contain.js';
 import { acceptBackendName, LOCMEM, MEMCACHED, REDIS, setObjectBackend } from './backends.js';
 import { clientKind, scopeClient, type ClientKind } from './clients.js';
-import { guarded, warnOnceAbout } from './guard.js';
+import { warnOnceAbout } from './misuse.js';
 import { storeClients } from './store-clients.js';
 import { isTracked, wrapReads } from './track.js';
 
@@ -25,7 +26,7 @@ const KIND_BACKEND: Record<ClientKind, string> = { ioredis: REDIS, 'node-redis':
  * only names it, like setCacheBackend.
  */
 export function trackCache<T extends TrackableCache>(instance: T, backend?: string): T {
-  guarded('trackCache', () => {
+  contain('cache trackCache', () => {
     const name = backend === undefined ? undefined : acceptBackendName(backend, 'trackCache');
     const kind = typeof instance === 'object' && instance !== null ? clientKind(instance) : undefined;
     // A Redis or memcached client is counted by its instrumentation already: only name it.
@@ -47,7 +48,7 @@ export function trackCache<T extends TrackableCache>(instance: T, backend?: stri
  * `memcached` client. Applies to this object only (not to its `duplicate()`s). Returns it.
  */
 export function setCacheBackend<T extends object>(client: T, backend: string): T {
-  guarded('setCacheBackend', () => {
+  contain('cache setCacheBackend', () => {
     const name = acceptBackendName(backend, 'setCacheBackend');
     if (name === undefined) return;
     if (isTracked(client)) return setObjectBackend(client, name);

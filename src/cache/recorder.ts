@@ -3,7 +3,7 @@ import { currentDistribution } from '../state.js';
 import type { Counter } from '../store/counter.js';
 import type { Registry } from '../store/registry.js';
 
-/** The 4 cache families (metrics.md section 5): every counted read ends up here. */
+/** The 4 cache families (django_cache_get_*): every counted read ends up here. */
 export class CacheRecorder {
   private readonly gets: Counter;
   private readonly hits: Counter;

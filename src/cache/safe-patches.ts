@@ -1,5 +1,5 @@
 import type { InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
-import { guarded } from './guard.js';
+import { safe } from '../contain.js';
 
 type Patch = (exports: unknown, version?: string) => unknown;
 
@@ -10,12 +10,13 @@ function commonJsExports(exports: unknown): unknown {
 }
 
 /** `step` run safely on the CommonJS exports; the app keeps what it had if `step` throws. */
-function safe(name: string, step: Patch): Patch {
-  return (exports, version) => {
+function safePatch(site: string, step: Patch): Patch {
+  const patched = safe(site, (exports: unknown, version?: string) => {
     const target = commonJsExports(exports);
-    const result = guarded(`${name} patch`, () => step(target, version));
+    const result = step(target, version);
     return target === exports && result !== undefined ? result : exports;
-  };
+  });
+  return (exports, version) => patched(exports, version) ?? exports;
 }
 
 /**
@@ -26,11 +27,11 @@ function safe(name: string, step: Patch): Patch {
  */
 export function safeDefinitions<T extends InstrumentationModuleDefinition>(definitions: T[]): T[] {
   for (const definition of definitions) {
-    if (definition.patch) definition.patch = safe(definition.name, definition.patch.bind(definition));
-    if (definition.unpatch) definition.unpatch = safe(definition.name, definition.unpatch.bind(definition));
+    if (definition.patch) definition.patch = safePatch(`cache ${definition.name} patch`, definition.patch.bind(definition));
+    if (definition.unpatch) definition.unpatch = safePatch(`cache ${definition.name} unpatch`, definition.unpatch.bind(definition));
     for (const file of definition.files) {
-      file.patch = safe(file.name, file.patch.bind(file));
-      file.unpatch = safe(file.name, file.unpatch.bind(file));
+      file.patch = safePatch(`cache ${file.name} patch`, file.patch.bind(file));
+      file.unpatch = safePatch(`cache ${file.name} unpatch`, file.unpatch.bind(file));
     }
   }
   return definitions;

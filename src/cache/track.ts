@@ -1,19 +1,19 @@
 import { types } from 'node:util';
+import { safe } from '../contain.js';
 import { backendFor, enterScope, leaveScope, LOCMEM } from './backends.js';
 import { wrapOwn } from './clients.js';
-import { guarded } from './guard.js';
 import { Read } from './read.js';
 import { currentRecorder } from './recorder.js';
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 
 /** Which keys a call reads: `get(key)` one; keyv's `get([keys])`, `getMany(keys)`, cache-manager's `mget(keys)` one per key. */
-type KeysOf = (cache: object, args: unknown[]) => { keys: number; many: boolean } | undefined;
+type KeysOf = (cache: object, args: ArrayLike<unknown>) => { keys: number; many: boolean } | undefined;
 
 const ONE = { keys: 1, many: false };
 const many = (keys: unknown) => (Array.isArray(keys) && keys.length > 0 ? { keys: keys.length, many: true } : undefined);
-const getKeys: KeysOf = (cache, [key]) => (Array.isArray(key) && typeof (cache as { getMany?: unknown }).getMany === 'function' ? many(key) : ONE);
-const manyKeys: KeysOf = (_cache, [keys]) => many(keys);
+const getKeys: KeysOf = (cache, args) => (Array.isArray(args[0]) && typeof (cache as { getMany?: unknown }).getMany === 'function' ? many(args[0]) : ONE);
+const manyKeys: KeysOf = (_cache, args) => many(args[0]);
 
 /** The read methods trackCache wraps when an object has them. */
 const READ_METHODS: ReadonlyArray<readonly [string, KeysOf]> = [
@@ -42,38 +42,40 @@ export function wrapReads(cache: object): boolean {
 }
 
 function countingRead(cache: object, original: Method, keysOf: KeysOf): Method {
-  return function (this: unknown, ...args: unknown[]) {
-    const read = guarded('trackCache read', () => startRead(cache, keysOf, args));
-    if (read === undefined) return original.apply(this, args);
+  return function (this: unknown) {
+    const read = startRead(cache, keysOf, arguments);
+    if (read === undefined) return original.apply(this, arguments as unknown as unknown[]);
     // Everything the lookup does synchronously (a keyv store's get, a store adapter's client call,
     // cache-manager's first keyv) is part of this counted lookup.
     const outer = enterScope(null);
     let result: unknown;
     try {
-      result = original.apply(this, args);
+      result = original.apply(this, arguments as unknown as unknown[]);
     } catch (err) {
-      guarded('trackCache read', () => read.fail());
+      fail(read);
       throw err;
     } finally {
       leaveScope(outer);
     }
-    if (types.isPromise(result)) {
-      result.then(
-        (value) => guarded('trackCache reply', () => read.answer(value)),
-        () => guarded('trackCache reply', () => read.fail()),
-      );
-    } else {
-      guarded('trackCache reply', () => read.answer(result));
-    }
+    settleOn(read, result);
     return result;
   };
 }
 
-function startRead(cache: object, keysOf: KeysOf, args: unknown[]): Read | undefined {
+const startRead = safe('cache trackCache read', (cache: object, keysOf: KeysOf, args: IArguments): Read | undefined => {
   const recorder = currentRecorder();
   if (recorder === undefined) return undefined;
   const backend = backendFor(cache, LOCMEM);
   if (backend === null) return undefined;
   const shape = keysOf(cache, args);
   return shape && new Read(recorder, backend, shape.keys, shape.many);
-}
+});
+
+/** Settles `read` from what `get` returned: a value, or a promise of one. */
+const settleOn = safe('cache trackCache reply', (read: Read, result: unknown): void => {
+  if (types.isPromise(result)) result.then((value) => answer(read, value), () => fail(read));
+  else read.answer(result);
+});
+
+const answer = safe('cache trackCache reply', (read: Read, value: unknown) => read.answer(value));
+const fail = safe('cache trackCache reply', (read: Read) => read.fail());

@@ -85,7 +85,7 @@ describe('the tracked object behaves exactly as before', () => {
     const cache = trackCache({ get: (_keys: string[]) => hostile, getMany: () => [] }, 'hostile');
     expect(cache.get(['a'])).toBe(hostile);
     expect(cache.get(['a'])).toBe(hostile);
-    expect(stderr).toEqual(['otel-django-metrics: cache instrumentation: trackCache reply failed: hostile reply\n']);
+    expect(stderr).toEqual(['otel-django-metrics: ODM001 cache trackCache reply failed; the measurement is dropped and the app is unaffected: Error: hostile reply\n']);
   });
 });
 
@@ -99,11 +99,11 @@ describe('misuse is reported once and changes nothing', () => {
     expect(stderr).toEqual(['otel-django-metrics: trackCache: the object has no get method; not tracked\n']);
   });
 
-  test('a frozen object: one warning, its get still works', () => {
+  test('a frozen object: one contained failure, its get still works', () => {
     const frozen = Object.freeze({ get: (k: string) => k });
     expect(trackCache(frozen, 'frozen').get('x')).toBe('x');
     expect(stderr).toHaveLength(1);
-    expect(stderr[0]).toMatch(/^otel-django-metrics: cache instrumentation: trackCache failed: Cannot (redefine|define) property: get/);
+    expect(stderr[0]).toMatch(/^otel-django-metrics: ODM001 cache trackCache failed; the measurement is dropped and the app is unaffected: TypeError: Cannot (redefine|define) property: get/);
   });
 
   test('invalid backend names are ignored, the first with one warning line; the default applies', async () => {
