@@ -30,6 +30,8 @@ describe.skipIf(!available && !required)('mysql2 on a real MySQL/MariaDB server:
       execute: 'ok',
       'query options': 'ok',
       'query events': 'ok',
+      stream: 'ok',
+      'stream error': 'ER_NO_SUCH_TABLE',
       'syntax error': 'ER_PARSE_ERROR',
       'missing table, execute': 'ER_NO_SUCH_TABLE',
       'unknown column': 'ER_BAD_FIELD_ERROR',
@@ -58,6 +60,7 @@ describe.skipIf(!available && !required)('mysql2 on a real MySQL/MariaDB server:
       'wrong password': 'ER_ACCESS_DENIED_ERROR',
       'pool, refused': 'ECONNREFUSED',
       'unknown database': 'ER_BAD_DB_ERROR',
+      'callback calls': '14',
     });
     for (const mode of MODES) expect(runs[mode].outcomes, mode).toEqual(runs.plain.outcomes);
     expect(runs.instrumented.stderr).toBe('');
@@ -80,9 +83,9 @@ describe.skipIf(!available && !required)('mysql2 on a real MySQL/MariaDB server:
 
   test('statements: query and execute on every API path once, executeMany counted the Django way', () => {
     const m = runs.instrumented.metrics!;
-    // default: 15 calls + 3 + 2 in batches; primary: 4 pool calls + a batch of 2; locks: 13.
+    // default: 17 calls + 3 + 2 in batches; primary: 4 pool calls + a batch of 2; locks: 13.
     expect(vectorOf(m, 'django_db_execute_total')).toEqual([
-      '{"alias":"default","vendor":"mysql"} 20',
+      '{"alias":"default","vendor":"mysql"} 22',
       '{"alias":"locks","vendor":"mysql"} 13',
       '{"alias":"primary","vendor":"mysql"} 6',
       '{"alias":"replica","vendor":"mysql"} 1',
@@ -92,7 +95,7 @@ describe.skipIf(!available && !required)('mysql2 on a real MySQL/MariaDB server:
       '{"alias":"primary","vendor":"mysql"} 2',
     ]);
     expect(vectorOf(m, 'django_db_query_duration_seconds_count')).toEqual([
-      '{"alias":"default","vendor":"mysql"} 17',
+      '{"alias":"default","vendor":"mysql"} 19',
       '{"alias":"locks","vendor":"mysql"} 13',
       '{"alias":"primary","vendor":"mysql"} 5',
       '{"alias":"replica","vendor":"mysql"} 1',
@@ -105,7 +108,7 @@ describe.skipIf(!available && !required)('mysql2 on a real MySQL/MariaDB server:
       '{"alias":"default","type":"IntegrityError","vendor":"mysql"} 2',
       '{"alias":"default","type":"InterfaceError","vendor":"mysql"} 2',
       '{"alias":"default","type":"OperationalError","vendor":"mysql"} 1',
-      '{"alias":"default","type":"ProgrammingError","vendor":"mysql"} 3',
+      '{"alias":"default","type":"ProgrammingError","vendor":"mysql"} 4',
       '{"alias":"locks","type":"OperationalError","vendor":"mysql"} 2',
       '{"alias":"primary","type":"ProgrammingError","vendor":"mysql"} 1',
     ]);

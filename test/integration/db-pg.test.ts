@@ -37,6 +37,8 @@ describe.skipIf(!available && !required)('pg on a real PostgreSQL server: the kn
       'unique violation': '23505',
       'division by zero': '22012',
       'submittable error': '42P01',
+      stream: 'ok',
+      'stream error': '42P01',
       executeMany: 'ok',
       'executeMany failing': '23505',
       'statement timeout': 'ok',
@@ -60,6 +62,7 @@ describe.skipIf(!available && !required)('pg on a real PostgreSQL server: the kn
       'refused, callback': 'ECONNREFUSED',
       'unknown role': '28000',
       'pool, unknown database': '3D000',
+      'callback calls': '5',
     });
     for (const mode of MODES) expect(runs[mode].outcomes, mode).toEqual(runs.plain.outcomes);
     // The DSN given to setDbAlias is refused without being echoed.
@@ -84,9 +87,9 @@ describe.skipIf(!available && !required)('pg on a real PostgreSQL server: the kn
 
   test('statements: every API path once, executeMany counted the Django way', () => {
     const m = runs.instrumented.metrics!;
-    // default: 15 calls + 3 + 2 in batches; primary: 5 pool calls + a batch of 2; locks: 11 (setup, deadlock, cleanup).
+    // default: 17 calls + 3 + 2 in batches; primary: 5 pool calls + a batch of 2; locks: 11 (setup, deadlock, cleanup).
     expect(vectorOf(m, 'django_db_execute_total')).toEqual([
-      '{"alias":"default","vendor":"postgresql"} 20',
+      '{"alias":"default","vendor":"postgresql"} 22',
       '{"alias":"locks","vendor":"postgresql"} 11',
       '{"alias":"primary","vendor":"postgresql"} 7',
       '{"alias":"replica","vendor":"postgresql"} 1',
@@ -97,20 +100,20 @@ describe.skipIf(!available && !required)('pg on a real PostgreSQL server: the kn
     ]);
     // One observation per call and one per batch; failed statements are timed too.
     expect(vectorOf(m, 'django_db_query_duration_seconds_count')).toEqual([
-      '{"alias":"default","vendor":"postgresql"} 17',
+      '{"alias":"default","vendor":"postgresql"} 19',
       '{"alias":"locks","vendor":"postgresql"} 11',
       '{"alias":"primary","vendor":"postgresql"} 6',
       '{"alias":"replica","vendor":"postgresql"} 1',
     ]);
   });
 
-  test('errors by PEP-249 class on every path (promise, callback, submittable, sync throw, pool, batch)', () => {
+  test('errors by PEP-249 class on every path (promise, callback, submittable, stream, sync throw, pool, batch)', () => {
     expect(vectorOf(runs.instrumented.metrics!, 'django_db_errors_total')).toEqual([
       '{"alias":"default","type":"DataError","vendor":"postgresql"} 1',
       '{"alias":"default","type":"IntegrityError","vendor":"postgresql"} 2',
       '{"alias":"default","type":"InterfaceError","vendor":"postgresql"} 2',
       '{"alias":"default","type":"OperationalError","vendor":"postgresql"} 1',
-      '{"alias":"default","type":"ProgrammingError","vendor":"postgresql"} 3',
+      '{"alias":"default","type":"ProgrammingError","vendor":"postgresql"} 4',
       '{"alias":"locks","type":"OperationalError","vendor":"postgresql"} 1',
       '{"alias":"primary","type":"ProgrammingError","vendor":"postgresql"} 1',
     ]);
@@ -122,7 +125,7 @@ describe.skipIf(!available && !required)('pg on a real PostgreSQL server: the kn
       '{"alias":"default","type":"InterfaceError","vendor":"postgresql"} 2',
       '{"alias":"default","type":"QueryCanceled","vendor":"postgresql"} 1',
       '{"alias":"default","type":"SyntaxError","vendor":"postgresql"} 1',
-      '{"alias":"default","type":"UndefinedTable","vendor":"postgresql"} 2',
+      '{"alias":"default","type":"UndefinedTable","vendor":"postgresql"} 3',
       '{"alias":"default","type":"UniqueViolation","vendor":"postgresql"} 2',
       '{"alias":"locks","type":"DeadlockDetected","vendor":"postgresql"} 1',
       '{"alias":"primary","type":"UndefinedTable","vendor":"postgresql"} 1',
