@@ -1,55 +1,105 @@
+import { EventEmitter } from 'node:events';
 import { Server as HttpServer, type IncomingMessage } from 'node:http';
 import { Server as HttpsServer } from 'node:https';
+import { safe } from '../contain.js';
 import { stateOf } from './request-state.js';
 
 /**
- * Plain node:http apps have no framework error path: their error is a throw from the `request`
- * listener or a rejection of the promise it returns (metrics.md section 2, error). Wrapping each
- * `request` listener at registration lets us observe both, then re-raise them unchanged.
- * The wrapper carries `.listener`, like `once` wrappers, so removeListener/listeners() see the
- * original function.
+ * Plain node:http apps have no framework error path: their error is a throw from a `request`
+ * listener or a rejection of the promise it returns. Both are observed without touching the
+ * listeners, so `on`, `once`, `removeListener`, `listeners()` and `rawListeners()` are Node's own:
+ * a server's `emit('request')` calls the listeners exactly as EventEmitter's `emit` does, noting a
+ * throw (re-raised as is) and what each listener returns. A returned promise gets no handler: its
+ * rejection is observed when Node reports it unhandled, so the app's `unhandledRejection` sees the
+ * same reason and the same promise as without the package, and a promise the app handles itself
+ * is not an error.
  */
 const kPatched = Symbol.for('otel-django-metrics.listener-errors');
 
-export function installListenerErrors(): void {
-  for (const proto of [HttpServer.prototype, HttpsServer.prototype] as Array<HttpServer & { [kPatched]?: true }>) {
-    if (Object.prototype.hasOwnProperty.call(proto, kPatched)) continue;
-    proto[kPatched] = true;
-    for (const method of ['on', 'addListener', 'prependListener'] as const) {
-      const original = proto[method] as (this: HttpServer, event: string | symbol, listener: (...a: unknown[]) => void) => HttpServer;
-      Object.defineProperty(proto, method, {
-        configurable: true,
-        writable: true,
-        value: function (this: HttpServer, event: string | symbol, listener: (...a: unknown[]) => void) {
-          return original.call(this, event, event === 'request' && typeof listener === 'function' ? wrap(listener) : listener);
-        },
-      });
-    }
-  }
+type Listener = (...args: unknown[]) => unknown;
+type Emit = (this: Emitter, event: string | symbol, ...args: unknown[]) => boolean;
+interface Emitter extends EventEmitter {
+  _events: { request?: Listener | Listener[] } | undefined;
 }
 
-function wrap(listener: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown {
-  const wrapped = function (this: unknown, req: IncomingMessage) {
-    let result: unknown;
+/**
+ * EventEmitter's `captureRejections` flag (`events.captureRejections`): its `emit` then handles
+ * each returned promise itself, so such servers keep the original `emit` and their rejections are
+ * not observed. A Node without the flag under this name keeps the original `emit` everywhere.
+ */
+const kCapture = Object.getOwnPropertySymbols(EventEmitter.prototype).find((symbol) => symbol.description === 'kCapture');
+
+/** The request each listener's returned object came from, until Node reports it unhandled. */
+const returned = new WeakMap<object, IncomingMessage>();
+
+function countError(req: IncomingMessage, err: unknown): void {
+  stateOf(req)?.recorder.error(req, err);
+}
+
+const observeThrow = safe('request listener throw', countError);
+
+const observeUnhandled = safe('request listener rejection', (reason: unknown, promise: unknown) => {
+  const req = typeof promise === 'object' && promise !== null ? returned.get(promise) : undefined;
+  if (req !== undefined) countError(req, reason);
+});
+
+export function installListenerErrors(): void {
+  const protos = [HttpServer.prototype, HttpsServer.prototype] as unknown as Array<Emitter & { [kPatched]?: true }>;
+  if (Object.prototype.hasOwnProperty.call(protos[0], kPatched)) return;
+  for (const proto of protos) {
+    proto[kPatched] = true;
+    Object.defineProperty(proto, 'emit', { configurable: true, writable: true, value: observingEmit(proto.emit as Emit) });
+  }
+  observeUnhandledRejections();
+}
+
+function observingEmit(original: Emit): Emit {
+  return function emit(this: Emitter, event: string | symbol, ...args: unknown[]): boolean {
+    if (event !== 'request') return original.apply(this, arguments as unknown as Parameters<Emit>);
     try {
-      // `arguments` passed through, not rest parameters: no array per request.
-      result = listener.apply(this, arguments as unknown as unknown[]);
+      return capturing(this) ? original.apply(this, arguments as unknown as Parameters<Emit>) : callListeners(this, args);
     } catch (err) {
-      observe(req, err);
+      observeThrow(args[0] as IncomingMessage, err);
       throw err;
     }
-    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-      (result as Promise<unknown>).then(undefined, (err: unknown) => {
-        observe(req, err);
-        throw err; // re-raised: still an unhandled rejection, as without us
-      });
-    }
-    return result;
-  } as ((...a: unknown[]) => unknown) & { listener?: unknown };
-  wrapped.listener = listener;
-  return wrapped;
+  };
 }
 
-function observe(req: IncomingMessage, err: unknown): void {
-  stateOf(req)?.recorder.error(req, err);
+function capturing(server: Emitter): boolean {
+  return kCapture === undefined || Boolean((server as unknown as Record<symbol, unknown>)[kCapture]);
+}
+
+/** EventEmitter's `emit` of `request` (no `captureRejections`), step for step, noting what each listener returns. */
+function callListeners(server: Emitter, args: unknown[]): boolean {
+  const events = server._events;
+  if (events === undefined) return false;
+  const handler = events.request;
+  if (handler === undefined) return false;
+  if (typeof handler === 'function') {
+    noteReturned(handler.apply(server, args), args[0] as IncomingMessage);
+  } else {
+    // A copy, as in Node: listeners added or removed by a listener do not change this emit.
+    const listeners = handler.slice();
+    for (let i = 0; i < listeners.length; i++) noteReturned(listeners[i]!.apply(server, args), args[0] as IncomingMessage);
+  }
+  return true;
+}
+
+function noteReturned(result: unknown, req: IncomingMessage): void {
+  // Any object, not only native promises: other promise libraries report through the same event.
+  // Reading `then` is left to the app: EventEmitter's `emit` does not read it either.
+  if (typeof result === 'object' && result !== null) returned.set(result, req);
+}
+
+/**
+ * Node reports an unhandled rejection with `process.emit('unhandledRejection', reason, promise)`
+ * whatever the `--unhandled-rejections` mode; observing that call adds no listener, so the app's
+ * listeners, the default crash and the warnings are unchanged.
+ */
+function observeUnhandledRejections(): void {
+  const original = process.emit as (this: NodeJS.Process, event: string | symbol, ...args: unknown[]) => boolean;
+  process.emit = function emit(this: NodeJS.Process, event: string | symbol, reason?: unknown, promise?: unknown): boolean {
+    if (event === 'unhandledRejection') observeUnhandled(reason, promise);
+    return original.apply(this, arguments as unknown as Parameters<typeof original>);
+  } as typeof process.emit;
 }
