@@ -12,20 +12,23 @@ import { stateOf } from './request-state.js';
  * throw (re-raised as is) and what each listener returns. A returned promise gets no handler: its
  * rejection is observed when Node reports it unhandled, so the app's `unhandledRejection` sees the
  * same reason and the same promise as without the package, and a promise the app handles itself
- * is not an error.
+ * is not an error. With `captureRejections` the server's own rejection handler (Node's 500) sees it.
  */
 const kPatched = Symbol.for('otel-django-metrics.listener-errors');
 
 type Listener = (...args: unknown[]) => unknown;
 type Emit = (this: Emitter, event: string | symbol, ...args: unknown[]) => boolean;
+type OnRejection = (this: Emitter, err: unknown, event: string | symbol, ...args: unknown[]) => void;
 interface Emitter extends EventEmitter {
   _events: { request?: Listener | Listener[] } | undefined;
 }
 
 /**
  * EventEmitter's `captureRejections` flag (`events.captureRejections`): its `emit` then handles
- * each returned promise itself, so such servers keep the original `emit` and their rejections are
- * not observed. A Node without the flag under this name keeps the original `emit` everywhere.
+ * each returned promise itself, so such servers keep the original `emit`, and a rejection is
+ * observed where Node hands it to the server (`captureRejectionSymbol`). A Node without the flag
+ * under this name keeps the original `emit` everywhere: then only throws and captured rejections
+ * are observed.
  */
 const kCapture = Object.getOwnPropertySymbols(EventEmitter.prototype).find((symbol) => symbol.description === 'kCapture');
 
@@ -38,6 +41,8 @@ function countError(req: IncomingMessage, err: unknown): void {
 
 const observeThrow = safe('request listener throw', countError);
 
+const observeCaptured = safe('request listener captured rejection', countError);
+
 const observeUnhandled = safe('request listener rejection', (reason: unknown, promise: unknown) => {
   const req = typeof promise === 'object' && promise !== null ? returned.get(promise) : undefined;
   if (req !== undefined) countError(req, reason);
@@ -48,9 +53,15 @@ export function installListenerErrors(): void {
   if (Object.prototype.hasOwnProperty.call(protos[0], kPatched)) return;
   for (const proto of protos) {
     proto[kPatched] = true;
-    Object.defineProperty(proto, 'emit', { configurable: true, writable: true, value: observingEmit(proto.emit as Emit) });
+    setMethod(proto, 'emit', observingEmit(proto.emit as Emit));
+    setMethod(proto, EventEmitter.captureRejectionSymbol, observingRejection((proto as unknown as Record<symbol, OnRejection>)[EventEmitter.captureRejectionSymbol]!));
   }
   observeUnhandledRejections();
+}
+
+/** An own method of `proto`, as assignment would make it, shadowing the inherited one. */
+function setMethod(proto: object, key: string | symbol, value: (...args: never[]) => unknown): void {
+  Object.defineProperty(proto, key, { configurable: true, writable: true, enumerable: true, value });
 }
 
 function observingEmit(original: Emit): Emit {
@@ -67,6 +78,13 @@ function observingEmit(original: Emit): Emit {
 
 function capturing(server: Emitter): boolean {
   return kCapture === undefined || Boolean((server as unknown as Record<symbol, unknown>)[kCapture]);
+}
+
+function observingRejection(original: OnRejection): OnRejection {
+  return function (this: Emitter, err: unknown, event: string | symbol, req?: unknown): void {
+    if (event === 'request') observeCaptured(req as IncomingMessage, err);
+    original.apply(this, arguments as unknown as Parameters<OnRejection>);
+  };
 }
 
 /** EventEmitter's `emit` of `request` (no `captureRejections`), step for step, noting what each listener returns. */

@@ -5,7 +5,8 @@ import { REGISTER, ROOT, spawnApp, type RunningApp } from '../support/processes.
 
 const APP = 'test/fixtures/listener-errors-app.mjs';
 const ERROR_FAULT = `${ROOT}test/fixtures/listener-error-fault.mjs`;
-const STEPS = ['/ok', '/throw', '/reject', '/reject-string', '/handled', '/handled-late', '/ok', '/events'].map((path) => ({ path, headers: { connection: 'close' } }));
+const steps = (paths: string[]) => paths.map((path) => ({ path, headers: { connection: 'close' } }));
+const STEPS = steps(['/ok', '/throw', '/reject', '/reject-string', '/handled', '/handled-late', '/ok', '/events']);
 
 interface Run {
   seen: Observed[];
@@ -14,10 +15,10 @@ interface Run {
 }
 
 /** Sends the steps and stops the app; an app that stops answering is stopped, its pending requests then read status 0. */
-async function run(app: RunningApp, scrape: boolean): Promise<Run> {
+async function run(app: RunningApp, scrape: boolean, script = STEPS): Promise<Run> {
   const deadline = setTimeout(() => void app.stop(), 10_000);
   try {
-    const seen = await exchange(app, STEPS);
+    const seen = await exchange(app, script);
     return { seen, stderr: app.stderr(), exposition: scrape ? await app.scrape().catch(() => undefined) : undefined };
   } finally {
     clearTimeout(deadline);
@@ -25,7 +26,7 @@ async function run(app: RunningApp, scrape: boolean): Promise<Run> {
   }
 }
 
-const sized = (body: string): Observed => ({ status: 200, headers: { connection: 'close', 'content-length': String(body.length) }, body });
+const sized = (body: string, status = 200): Observed => ({ status, headers: { connection: 'close', 'content-length': String(body.length) }, body });
 const chunked = (status: number, body: string): Observed => ({ status, headers: { connection: 'close', 'transfer-encoding': 'chunked' }, body });
 
 /** What the app gets without the preload: every run with it must be identical. */
@@ -90,5 +91,27 @@ describe('a plain node:http listener that throws or rejects', () => {
       expect.stringMatching(/ ODM001 request listener rejection failed; .*: Error: injected fault: error$/),
     ]);
     expect(vectorOf(errorFailing.exposition!, 'django_http_exceptions_total_by_type_total')).toEqual([]);
+  });
+});
+
+describe("with EventEmitter's captureRejections, the server answers a rejection itself", () => {
+  const CAPTURE = { env: { LISTENER_CAPTURE_REJECTIONS: '1' } };
+  const SCRIPT = steps(['/ok', '/reject', '/reject-string', '/events']);
+  let bare: Run;
+  let preloaded: Run;
+
+  beforeAll(async () => {
+    bare = await run(await spawnBare(APP, CAPTURE), false, SCRIPT);
+    preloaded = await run(await spawnApp(APP, CAPTURE), true, SCRIPT);
+  }, 30_000);
+
+  test('without the preload: Node answers 500, no unhandledRejection', () => {
+    expect(bare.seen).toEqual([sized('ok'), sized('Internal Server Error', 500), sized('Internal Server Error', 500), sized('[]')]);
+  });
+
+  test('with the preload: the same, and the rejections are counted', () => {
+    expect(preloaded.seen).toEqual(bare.seen);
+    expect(vectorOf(preloaded.exposition!, 'django_http_exceptions_total_by_type_total')).toEqual(['{"type":"RangeError"} 1', '{"type":"String"} 1']);
+    expect(containedFailures(preloaded.stderr)).toEqual([]);
   });
 });
