@@ -36,7 +36,7 @@ for (const { driver, server, app } of DRIVERS) {
     let runs: Record<(typeof MODES)[number], FixtureRun>;
 
     beforeAll(async () => {
-      runs = await runFixtureModes(app, MODES, `primary=${server.host}:${server.port}/${server.database}`);
+      runs = await runFixtureModes(app, MODES, { PROMETHEUS_DB_ALIASES: `primary=${server.host}:${server.port}/${server.database}` });
     }, 90_000);
 
     test(`the server answers on ${server.host}:${server.port}`, () => {

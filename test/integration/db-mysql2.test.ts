@@ -15,7 +15,7 @@ describe.skipIf(!available && !required)('mysql2 on a real MySQL/MariaDB server:
   let runs: Record<(typeof MODES)[number], FixtureRun>;
 
   beforeAll(async () => {
-    runs = await runFixtureModes(APP, MODES, ALIASES);
+    runs = await runFixtureModes(APP, MODES, { PROMETHEUS_DB_ALIASES: ALIASES });
   }, 60_000);
 
   test(`MySQL answers on ${MYSQL.host}:${MYSQL.port}`, () => {

@@ -15,7 +15,7 @@ describe.skipIf(!available && !required)('pg on a real PostgreSQL server: the kn
   let runs: Record<(typeof MODES)[number], FixtureRun>;
 
   beforeAll(async () => {
-    runs = await runFixtureModes(APP, MODES, ALIASES);
+    runs = await runFixtureModes(APP, MODES, { PROMETHEUS_DB_ALIASES: ALIASES });
   }, 60_000);
 
   test(`PostgreSQL answers on ${PG.host}:${PG.port}`, () => {
