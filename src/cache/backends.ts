@@ -8,7 +8,9 @@ export const LOCMEM = 'locmem';
 const MAX_LENGTH = 64;
 /** Distinct names the app may introduce: a name built per tenant or per request cannot grow the families without bound. */
 const MAX_NAMES = 100;
-const names = new Set<string>([REDIS, MEMCACHED, LOCMEM]);
+const BUILT_IN: ReadonlySet<string> = new Set([REDIS, MEMCACHED, LOCMEM]);
+/** The names the app introduced (the built-in names are not among them). */
+const names = new Set<string>();
 
 /** `name` if it is an acceptable backend label value, else `undefined` after one warning line. */
 export function acceptBackendName(name: unknown, api: string): string | undefined {
@@ -16,7 +18,7 @@ export function acceptBackendName(name: unknown, api: string): string | undefine
     warnOnceAbout(`${api}:invalid`, `${api}: invalid backend name ${JSON.stringify(name)} (expected a non-empty string of at most ${MAX_LENGTH} characters); ignored, as are further invalid names`);
     return undefined;
   }
-  if (!names.has(name)) {
+  if (!BUILT_IN.has(name) && !names.has(name)) {
     if (names.size >= MAX_NAMES) {
       warnOnceAbout(`${api}:too-many`, `${api}: more than ${MAX_NAMES} distinct cache backend names; ${JSON.stringify(name)} and further new names are ignored`);
       return undefined;

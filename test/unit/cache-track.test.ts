@@ -118,16 +118,6 @@ describe('misuse is reported once and changes nothing', () => {
     expect(Object.keys(plain)).toEqual(['sendCommand']);
     expect(stderr).toEqual(['otel-django-metrics: setCacheBackend: not an ioredis, node-redis or memcached client, nor a tracked cache; ignored\n']);
   });
-
-  test('at most 100 distinct backend names: further new names are ignored with one warning', async () => {
-    for (let i = 0; i < 120; i++) trackCache(new Map(), `tenant-${i}`).get('k');
-    const names = parseExposition(await distribution.scrape()).samples.filter((s) => s.name === 'django_cache_get_total').map((s) => s.labels.backend);
-    // The names of the tests above count too; the overflowing tenants were counted under the default.
-    expect(names.length).toBeLessThanOrEqual(100);
-    expect(names).toContain('tenant-0');
-    expect(names).not.toContain('tenant-119');
-    expect(stderr.filter((l) => l.includes('distinct cache backend names'))).toHaveLength(1);
-  });
 });
 
 describe('without a running distribution', () => {
