@@ -1,5 +1,6 @@
 import Module, { createRequire } from 'node:module';
 import { isAbsolute, sep } from 'node:path';
+import { safe } from '../contain.js';
 import type { Logger } from '../log.js';
 
 /** Stops an instrumentation: cancels its start if it is still waiting, else disables it. */
@@ -92,17 +93,39 @@ function installHook(): void {
   hookInstalled = true;
   const original = loader._load;
   loader._load = function (this: unknown, request: string, parent: unknown, isMain: boolean): unknown {
-    const name = packageOf(request);
-    if (name === undefined || !tracked.has(name)) return original.call(this, request, parent, isMain);
-    loaded.add(name);
-    const startedNow = startWaiting(name);
-    if (parent) {
-      return startedNow ? (Module.prototype.require as (this: unknown, id: string) => unknown).call(parent, request) : original.call(this, request, parent, isMain);
-    }
-    // No parent: an ES module import of a CommonJS file (its absolute filename), or the entry point.
-    if (isMain || !isAbsolute(request)) return original.call(this, request, parent, isMain);
-    return createRequire(request)(request);
+    // Only the decision is ours and contained; the load runs outside it, so its errors reach the app as they are.
+    const reissue = decide(request, parent, isMain);
+    return reissue === undefined ? original.call(this, request, parent, isMain) : reissue(request);
   };
+}
+
+/** Loads a module again through `require`, so that RITM sees it. */
+type Reissue = (request: string) => unknown;
+
+/**
+ * The hook's own step, on an object so that a test can make it fail (the package's exports do not
+ * reach this module). When it throws, the load goes to the original `_load` untouched.
+ */
+export const loadHookStep = { reissueOf };
+
+const decide = safe('module load hook', (request: string, parent: unknown, isMain: boolean) => loadHookStep.reissueOf(request, parent, isMain));
+
+/**
+ * Notes a load of a tracked package and starts what waits for it; returns how to re-issue the
+ * load through `require`, or `undefined` to pass it to the original `_load`.
+ */
+function reissueOf(request: string, parent: unknown, isMain: boolean): Reissue | undefined {
+  const name = packageOf(request);
+  if (name === undefined || !tracked.has(name)) return undefined;
+  loaded.add(name);
+  const startedNow = startWaiting(name);
+  if (parent) {
+    // Read at the call: RITM replaces `Module.prototype.require` when an instrumentation starts.
+    return startedNow ? (id) => (Module.prototype.require as (this: unknown, id: string) => unknown).call(parent, id) : undefined;
+  }
+  // No parent: an ES module import of a CommonJS file (its absolute filename), or the entry point.
+  if (isMain || !isAbsolute(request)) return undefined;
+  return createRequire(request);
 }
 
 const NODE_MODULES = `${sep}node_modules${sep}`;
