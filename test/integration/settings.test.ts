@@ -1,5 +1,6 @@
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, test } from 'vitest';
 import { ALL_FAMILIES, BODY_BUCKETS, DEFAULT_LATENCY_BUCKETS } from '../../views/index.js';
 import { formatFloat } from '../../src/exposition/format.js';
@@ -83,19 +84,32 @@ async function release(...servers: Server[]): Promise<void> {
 
 /** TCP ports a process listens on, from /proc (its socket inodes matched against the listening sockets). */
 async function listeningPorts(pid: number): Promise<number[]> {
+  return [...new Set((await listening(pid)).map((l) => l.port))].sort((a, b) => a - b);
+}
+
+/** The listening sockets of a process: address (`0.0.0.0`, `::` or a dotted IPv4) and port. */
+async function listening(pid: number): Promise<{ address: string; port: number }[]> {
   const inodes = new Set<string>();
   for (const fd of await readdir(`/proc/${pid}/fd`)) {
     const m = /^socket:\[(\d+)\]$/.exec(await readlink(`/proc/${pid}/fd/${fd}`).catch(() => ''));
     if (m) inodes.add(m[1]!);
   }
-  const ports = new Set<number>();
+  const sockets: { address: string; port: number }[] = [];
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     for (const line of (await readFile(table, 'utf8').catch(() => '')).split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
-      if (cols[3] === '0A' && inodes.has(cols[9]!)) ports.add(parseInt(cols[1]!.split(':')[1]!, 16));
+      if (cols[3] !== '0A' || !inodes.has(cols[9]!)) continue;
+      const [hex, port] = cols[1]!.split(':');
+      sockets.push({ address: procAddress(hex!), port: parseInt(port!, 16) });
     }
   }
-  return [...ports].sort((a, b) => a - b);
+  return sockets;
+}
+
+/** /proc/net/tcp's hex address: IPv4 in host (little-endian) byte order, IPv6 all-zero for `::`. */
+function procAddress(hex: string): string {
+  if (hex.length === 8) return (hex.match(/../g) ?? []).reverse().map((b) => parseInt(b, 16)).join('.');
+  return /^0+$/.test(hex) ? '::' : hex;
 }
 
 /** The distinct `le` lists of a histogram's series: one list when every series has the same layout. */
@@ -174,7 +188,9 @@ describe('an invalid value: exactly one stderr line naming variable and value, t
       expect([...exp.families.keys()].filter((n) => n.startsWith('django_'))).toEqual(ALL_FAMILIES.map((f) => f.name));
     }],
     ['PROMETHEUS_LATENCY_BUCKETS', '0.5,0.1', 'not increasing', defaultLatency],
-    ['PROMETHEUS_LATENCY_BUCKETS', 'a,b', 'not a finite number: a', defaultLatency],
+    ['PROMETHEUS_LATENCY_BUCKETS', 'a,b', 'not a decimal number: a', defaultLatency],
+    ['PROMETHEUS_LATENCY_BUCKETS', '0x10,0x20', 'not a decimal number: 0x10', defaultLatency],
+    ['PROMETHEUS_LATENCY_BUCKETS', '0.1,Infinity', 'not a decimal number: Infinity', defaultLatency],
     ['PROMETHEUS_METRICS_EXPORT_PORT', '70000', 'out of range 1-65535', defaultPort],
     ['PROMETHEUS_METRICS_EXPORT_PORT', 'abc', 'not an integer', defaultPort],
     ['PROMETHEUS_METRICS_EXPORT_PORT_RANGE', '9-3', 'end before start', async (app) => {
@@ -327,5 +343,99 @@ describe('PROMETHEUS_OTEL_INFO', () => {
     expect(exp.families.get('target_info')?.type).toBe('gauge');
     expect(exp.samples.find((s) => s.name === 'target_info')?.labels.service_name).toBe('settings-fixture');
     expect(vectorOf(exp, 'fixture_user_events_total')).toEqual(['{"otel_scope_name":"settings-fixture","otel_scope_version":"1.2.3"} 1']);
+  });
+});
+
+describe('PROMETHEUS_TRUST_PROXY', () => {
+  test.each([
+    ['true', 'https'],
+    [undefined, 'http'],
+  ])('=%s: X-Forwarded-Proto: https counts as %s', async (trustProxy, transport) => {
+    const app = await start({ PROMETHEUS_TRUST_PROXY: trustProxy });
+    await get(app, '/', { 'X-Forwarded-Proto': 'https' });
+    expect(vectorOf(await app.scrape(), 'django_http_requests_total_by_transport_total')).toEqual([`{"transport":"${transport}"} 1`]);
+  });
+});
+
+describe('the bind address', () => {
+  const other = '127.0.0.2';
+  const bound = async (app: RunningApp) => {
+    await until('the metrics server', async () => (await listening(app.child.pid!)).some((l) => l.port === app.metricsPort));
+    return (await listening(app.child.pid!)).filter((l) => l.port === app.metricsPort).map((l) => l.address);
+  };
+
+  test('PROMETHEUS_METRICS_EXPORT_ADDRESS: the dedicated server listens there only', async () => {
+    const app = await start({ PROMETHEUS_METRICS_EXPORT_ADDRESS: other });
+    expect(await bound(app)).toEqual([other]);
+    expect((await fetch(`http://${other}:${app.metricsPort}/metrics`)).status).toBe(200);
+    await refused(app.metricsPort);
+  });
+
+  test('OTEL_EXPORTER_PROMETHEUS_HOST is used when PROMETHEUS_METRICS_EXPORT_ADDRESS is unset', async () => {
+    const app = await start({ PROMETHEUS_METRICS_EXPORT_ADDRESS: undefined, OTEL_EXPORTER_PROMETHEUS_HOST: other });
+    expect(await bound(app)).toEqual([other]);
+  });
+
+  test('neither set: all interfaces', async () => {
+    const app = await start({ PROMETHEUS_METRICS_EXPORT_ADDRESS: undefined });
+    // Node's "all interfaces": IPv6's (dual-stack) where the host has IPv6, else IPv4's.
+    const ipv6 = Object.values(networkInterfaces()).some((addresses) => addresses?.some((a) => a.family === 'IPv6'));
+    expect(await bound(app)).toEqual([ipv6 ? '::' : '0.0.0.0']);
+    expect(valueOf(await scrapePort(app.metricsPort), 'django_http_requests_before_middlewares_total')).toBe(0);
+  });
+});
+
+describe('PROMETHEUS_DB_ALIASES', () => {
+  test('an entry with an out-of-range port: one line naming it, the entry skipped; the app serves', async () => {
+    const app = await start({ PROMETHEUS_DB_ALIASES: 'replica=db:99999999/x,audit=/audit' });
+    expect(await get(app, '/')).toBe(200);
+    expect(app.stderr()).toBe(`${PREFIX}invalid PROMETHEUS_DB_ALIASES entry "replica=db:99999999/x" (out of range 1-65535); skipped\n`);
+  });
+});
+
+describe('spans: only through a TracerProvider the app registers', () => {
+  /** The spans the app's own TracerProvider (FIXTURE_TRACER=1) finished for one request to `/`. */
+  async function spansOfOneRequest(env: SpawnOptions['env']): Promise<unknown> {
+    const app = await start({ FIXTURE_TRACER: '1', ...env });
+    await get(app, '/');
+    const res = await fetch(app.url('/spans'));
+    return res.json();
+  }
+  const SERVER_SPAN = { name: 'GET', kind: 1 };
+
+  test('PROMETHEUS_HTTP_INSTRUMENTATION=otel: one server span per request, made by the app\'s TracerProvider', async () => {
+    expect(await spansOfOneRequest({ PROMETHEUS_HTTP_INSTRUMENTATION: 'otel' })).toEqual([SERVER_SPAN]);
+  });
+
+  test('PROMETHEUS_HTTP_INSTRUMENTATION=otel without one: the package registers no TracerProvider, so no span is recorded', async () => {
+    const app = await start({ PROMETHEUS_HTTP_INSTRUMENTATION: 'otel' });
+    await get(app, '/');
+    expect(await (await fetch(app.url('/tracer'))).text()).toBe('NoopTracerProvider');
+  });
+
+  test('PROMETHEUS_HTTP_INSTRUMENTATION=fast: no spans, even with the app\'s TracerProvider', async () => {
+    expect(await spansOfOneRequest({ PROMETHEUS_HTTP_INSTRUMENTATION: 'fast' })).toEqual([]);
+  });
+
+  test.each<[string | undefined, unknown[]]>([
+    ['otlp', [SERVER_SPAN]],
+    ['none', []],
+    [undefined, []],
+  ])('PROMETHEUS_HTTP_INSTRUMENTATION=auto with OTEL_TRACES_EXPORTER=%s: spans %j', async (exporter, spans) => {
+    expect(await spansOfOneRequest({ PROMETHEUS_HTTP_INSTRUMENTATION: 'auto', OTEL_TRACES_EXPORTER: exporter })).toEqual(spans);
+  });
+});
+
+describe('OTEL_SERVICE_NAME', () => {
+  test('the service_name label of target_info (with PROMETHEUS_OTEL_INFO=true), and nowhere else: no log line, no other label', async () => {
+    const shown = async (env: SpawnOptions['env']) => {
+      const app = await start({ OTEL_SERVICE_NAME: 'checkout', ...env });
+      await get(app, '/');
+      const exp = await app.scrape();
+      expect(app.stderr()).toBe('');
+      return exp.samples.filter((s) => Object.values(s.labels).includes('checkout')).map((s) => [s.name, s.labels.service_name]);
+    };
+    expect(await shown({ PROMETHEUS_OTEL_INFO: 'true' })).toEqual([['target_info', 'checkout']]);
+    expect(await shown({})).toEqual([]);
   });
 });
