@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { ROOT } from '../support/processes.js';
 
-/** The README's promises that can drift: the generated family table and the set-up commands. */
+/** The README's promises that can drift: the generated family table, the set-up commands and the settings. */
 const README = readFileSync(`${ROOT}README.md`, 'utf8');
 
 /** The text of a `## heading` section, up to the next `## ` heading. */
@@ -13,6 +13,34 @@ function section(heading: string): string {
   const end = README.indexOf('\n## ', start + 1);
   return README.slice(start, end < 0 ? undefined : end);
 }
+
+/** The variables the "Settings" section documents. */
+const DOCUMENTED = new Set([...section('Settings').matchAll(/`((?:PROMETHEUS|OTEL)_[A-Z_]+)`/g)].map((m) => m[1]!));
+
+const SETTINGS = 'test/integration/settings.test.ts';
+/**
+ * Each documented setting and the test (file, title as written there) that observes what it does
+ * in a running app: a setting documented but never observed is a promise nobody checks.
+ */
+const OBSERVED_BY: Record<string, [file: string, title: string]> = {
+  PROMETHEUS_METRIC_NAMESPACE: [SETTINGS, '=shop prefixes exactly the 34 django families (samples, HELP, TYPE) and nothing else'],
+  PROMETHEUS_LATENCY_BUCKETS: [SETTINGS, '%j sets the le list of the three latency histograms exactly; body buckets unchanged'],
+  PROMETHEUS_METRICS_EXPORT_PORT: [SETTINGS, 'listens on PROMETHEUS_METRICS_EXPORT_PORT, besides the app'],
+  OTEL_EXPORTER_PROMETHEUS_PORT: [SETTINGS, 'OTEL_EXPORTER_PROMETHEUS_PORT is used when PROMETHEUS_METRICS_EXPORT_PORT is unset'],
+  OTEL_EXPORTER_PROMETHEUS_HOST: [SETTINGS, 'OTEL_EXPORTER_PROMETHEUS_HOST is used when PROMETHEUS_METRICS_EXPORT_ADDRESS is unset'],
+  PROMETHEUS_METRICS_EXPORT_PORT_RANGE: [SETTINGS, 'the first port taken: the second one is used and logged'],
+  PROMETHEUS_METRICS_EXPORT_ADDRESS: [SETTINGS, 'PROMETHEUS_METRICS_EXPORT_ADDRESS: the dedicated server listens there only'],
+  PROMETHEUS_TRUST_PROXY: [SETTINGS, '=%s: X-Forwarded-Proto: https counts as %s'],
+  PROMETHEUS_DB_ALIASES: ['test/integration/db-pg.test.ts', 'connections: each attempt, pool growth included, and each failure, by alias (queries outside any request)'],
+  PROMETHEUS_DB_ERROR_TYPE: ['test/integration/db-pg.test.ts', 'PROMETHEUS_DB_ERROR_TYPE=detailed: psycopg class names for server errors'],
+  PROMETHEUS_MAX_SERIES_PER_METRIC: [SETTINGS, '=5 with 10 views: 5 series, one otel_metric_overflow="true" series, one warning per family'],
+  PROMETHEUS_OTEL_INFO: [SETTINGS, '=true: target_info, and scope labels on user metrics (never on the django families)'],
+  PROMETHEUS_HTTP_INSTRUMENTATION: [SETTINGS, 'PROMETHEUS_HTTP_INSTRUMENTATION=otel: one server span per request, made by the TracerProvider the app registers'],
+  OTEL_TRACES_EXPORTER: [SETTINGS, 'PROMETHEUS_HTTP_INSTRUMENTATION=auto with OTEL_TRACES_EXPORTER=%s: spans %j'],
+  PROMETHEUS_ESM_HOOK: ['test/integration/startup.test.ts', 'a CommonJS app with PROMETHEUS_ESM_HOOK=true: the loader'],
+  OTEL_SDK_DISABLED: ['test/integration/activation.test.ts', 'OTEL_SDK_DISABLED=true: no metrics server, the app serves, the API is a no-op'],
+  OTEL_SERVICE_NAME: [SETTINGS, 'the service_name label of target_info (with PROMETHEUS_OTEL_INFO=true), and nowhere else: no log line, no other label'],
+};
 
 describe('README.md', () => {
   test('the family table is exactly what scripts/families.mjs generates from the catalog', () => {
@@ -30,8 +58,16 @@ describe('README.md', () => {
   test('the settings table documents every variable src/config.ts reads', () => {
     const config = readFileSync(`${ROOT}src/config.ts`, 'utf8');
     const read = new Set([...config.matchAll(/\b((?:PROMETHEUS|OTEL)_[A-Z_]+)\b/g)].map((m) => m[1]!));
-    const documented = new Set([...section('Settings').matchAll(/`((?:PROMETHEUS|OTEL)_[A-Z_]+)`/g)].map((m) => m[1]!));
-    expect([...read].filter((name) => !documented.has(name))).toEqual([]);
+    expect([...read].filter((name) => !DOCUMENTED.has(name))).toEqual([]);
+  });
+
+  test('every documented setting has a test that observes its effect', () => {
+    expect(Object.keys(OBSERVED_BY).sort()).toEqual([...DOCUMENTED].sort());
+    const missing = Object.entries(OBSERVED_BY).filter(([, [file, title]]) => {
+      const text = readFileSync(`${ROOT}${file}`, 'utf8');
+      return !["'", '"', '`'].some((quote) => text.includes(`${quote}${title}${quote}`));
+    });
+    expect(missing).toEqual([]);
   });
 
   test('the package scripts those commands run build first and start the demo and the tests', () => {
