@@ -15,11 +15,14 @@ export function clientKind(target: object): ClientKind | undefined {
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 
+/** node-redis's single- and multi-key read methods. */
+const NODE_REDIS_READS = ['get', 'GET', 'mGet', 'MGET'];
+
 const scoped = new WeakSet<object>();
 
 /**
  * Makes the OTel hooks see `client`'s backend (objectBackend) while its commands are issued, by
- * own-property wrappers on this one client: ioredis and node-redis route every command through
+ * own-property wrappers on this one client: ioredis and node-redis 5 route every command through
  * `sendCommand` (ioredis's Cluster dispatches to its nodes from there), node-redis's MULTI queues
  * through the `addCommand` of the object `multi()` returns. memcached needs none: its
  * instrumentation hands us the client.
@@ -51,6 +54,8 @@ export function scopeClient(client: object, kind: ClientKind): void {
     };
   const target = self(client);
   wrapOwn(target, 'sendCommand', inScope);
+  // node-redis 4 runs its command methods through a private sender: its read methods need their own scope.
+  for (const read of NODE_REDIS_READS) wrapOwn(target, read, inScope);
   wrapOwn(target, 'MULTI', scopeMulti);
   wrapOwn(target, 'multi', scopeMulti);
 }

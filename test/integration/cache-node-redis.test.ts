@@ -1,22 +1,32 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { backends, counts, reachable, REDIS_PORT, requireServer, shouldRun, TwinApps } from '../fixtures/cache-harness.js';
+import { backends, counts, OLDER_MAJORS, reachable, REDIS_PORT, requireServer, shouldRun, TwinApps } from '../fixtures/cache-harness.js';
 import { freePort } from '../support/processes.js';
 
 const redisUp = await reachable(REDIS_PORT);
 
+/** The newest and the oldest major the README claims. */
+const MAJORS = [
+  { major: '5', script: 'test/fixtures/cache-node-redis-app.mjs', nodeArgs: [], replyError: 'SimpleError' },
+  { major: '4', script: 'test/fixtures/cache-versions/node-redis-app.mjs', nodeArgs: OLDER_MAJORS, replyError: 'ErrorReply' },
+];
+
 /**
- * node-redis 5 (@redis/client) through @opentelemetry/instrumentation-redis, against the real
+ * node-redis (@redis/client) through @opentelemetry/instrumentation-redis, against the real
  * Redis. Every step also runs without the preload: results and errors must match.
  */
-describe.runIf(shouldRun(redisUp))('node-redis', () => {
+describe.runIf(shouldRun(redisUp)).each(MAJORS)('node-redis $major', ({ major, script, nodeArgs, replyError }) => {
   let twins: TwinApps;
   const run = (step: string, backend = 'redis') => twins.run(step, backend);
 
   beforeAll(async () => {
     requireServer('Redis on 127.0.0.1:6379', redisUp);
-    twins = await TwinApps.start('test/fixtures/cache-node-redis-app.mjs', { REDIS_PORT: String(REDIS_PORT), CLOSED_PORT: String(await freePort()) });
+    twins = await TwinApps.start(script, { REDIS_PORT: String(REDIS_PORT), CLOSED_PORT: String(await freePort()) }, nodeArgs);
   });
   afterAll(() => twins?.stop());
+
+  test(`the app runs node-redis ${major}`, async () => {
+    expect((await run('version')).seen).toEqual({ ok: expect.stringMatching(new RegExp(`^${major}\\.`)) });
+  });
 
   test('set, hit, hit (sendCommand), miss, miss answered with a default, "" and "0": 6 gets, 4 hits, 2 misses', async () => {
     expect(await run('script')).toEqual({ seen: { ok: ['OK', 'OK', 'OK', 'v', 'v', null, 'default', '', '0'] }, added: { get: 6, hits: 4, misses: 2, fail: 0 } });
@@ -43,7 +53,7 @@ describe.runIf(shouldRun(redisUp))('node-redis', () => {
 
   test('a rejected GET (WRONGTYPE) fails; the app gets its usual error', async () => {
     expect(await run('wrongType')).toEqual({
-      seen: { ok: { error: { name: 'SimpleError', message: 'WRONGTYPE Operation against a key holding the wrong kind of value' } } },
+      seen: { ok: { error: { name: replyError, message: 'WRONGTYPE Operation against a key holding the wrong kind of value' } } },
       added: { get: 1, hits: 0, misses: 0, fail: 1 },
     });
   });
@@ -52,7 +62,7 @@ describe.runIf(shouldRun(redisUp))('node-redis', () => {
     expect(await run('notReads')).toEqual({ seen: { ok: [null, null, 1, 'v'] }, added: { get: 0, hits: 0, misses: 0, fail: 0 } });
   });
 
-  test('setCacheBackend names one client, its MULTI and its withCommandOptions() views included', async () => {
+  test('setCacheBackend names one client, its MULTI and (node-redis 5) its withCommandOptions() views included', async () => {
     const redisBefore = counts(twins.last, 'redis');
     expect(await run('sessions', 'sessions')).toEqual({ seen: { ok: ['v', ['v', null], ['v'], 'v'] }, added: { get: 5, hits: 4, misses: 1, fail: 0 } });
     expect(counts(twins.last, 'redis')).toEqual(redisBefore);
