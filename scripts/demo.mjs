@@ -11,6 +11,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REGISTER = `${ROOT}dist/register.js`;
 const APP = `${ROOT}examples/express/app.mjs`;
 const START_TIMEOUT_MS = 60_000;
+const PROGRESS_MS = 5_000;
 const smoke = process.argv.includes('--smoke');
 
 /** A few dozen requests over every kind of route: hits and misses, a 404 with and without a route, the 500. */
@@ -42,6 +43,10 @@ const env = {
 };
 const metricsUrl = `http://localhost:${env.PROMETHEUS_METRICS_EXPORT_PORT}/metrics`;
 
+// The embedded database takes 10-30 s to start: say so at once, and keep saying so, or the demo looks hung.
+console.log('demo: starting the express example under the preload; its embedded PostgreSQL database takes 10-30 s to start...');
+const starting = Date.now();
+const progress = setInterval(() => console.log(`demo: still starting (${Math.round((Date.now() - starting) / 1000)} s)...`), PROGRESS_MS);
 const app = spawn(process.execPath, ['--import', REGISTER, APP], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
 app.stdout.pipe(process.stdout);
 app.stderr.pipe(process.stderr);
@@ -49,6 +54,7 @@ app.stderr.pipe(process.stderr);
 process.on('exit', () => app.kill('SIGTERM'));
 
 const appPort = await listeningPort(app);
+clearInterval(progress);
 if (appPort === undefined) {
   console.error(`demo: the app did not start (exit code ${app.exitCode ?? 'none'})`);
   process.exit(1);
