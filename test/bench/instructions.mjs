@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+// CPU instructions per request of the server process, measured with valgrind's callgrind (stable
+// on a noisy, shared machine where wall-clock and CPU-time figures are not): each framework's app
+// bare, and with the preload (`--import <tree>/dist/register.js`) of each given source tree.
+// Flags: --help. Pieces: instructions/callgrind.mjs (one server under callgrind), instructions/apps/
+// (fastify, koa, node:http apps; express is the bench's apps/bare.mjs), lib/load.mjs (the load
+// generator, the bench's route mix from apps/routes.mjs).
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LOAD_MIX } from './apps/routes.mjs';
+import { cleanEnv, killServers, measure } from './instructions/callgrind.mjs';
+import { stopLoad } from './lib/load.mjs';
+import { killAll } from './lib/procs.mjs';
+import { ROOT } from './lib/variants.mjs';
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+
+export const FRAMEWORKS = {
+  express: { label: 'express 5', app: here('./apps/bare.mjs') },
+  fastify: { label: 'fastify 5', app: here('./instructions/apps/fastify.mjs') },
+  koa: { label: 'koa 3 + @koa/router', app: here('./instructions/apps/koa.mjs') },
+  'node-http': { label: 'node:http', app: here('./instructions/apps/node-http.mjs') },
+};
+
+const USAGE = `usage: node test/bench/instructions.mjs [flags]
+  --frameworks=a,b      ${Object.keys(FRAMEWORKS).join(', ')} (default all)
+  --trees=l=/path,...   source trees whose dist/register.js is preloaded, each compared with bare
+                        (default this=<this repo>); the first is the reference of the ratio columns
+  --requests=N          requests per measured window (default 1800: 200 rounds of the 9-request mix)
+  --warmup=N            uninstrumented warm-up requests before measuring (default 3000)
+  --windows=N           consecutive measured windows; the last is reported, the earlier ones absorb
+                        the one-off cost of switching instrumentation on (default 2)
+  --connections=N       keep-alive load connections (default 1)
+  --repeat=N            measure everything N times, interleaved, and report every run (default 1)
+  --parallel=N          server processes measured at once (default 1; instruction counts do not
+                        depend on it, only wall time does)
+  --out=PATH            also write the markdown report there
+  --keep                keep the callgrind output files (printed)
+Mix per connection, in order: ${LOAD_MIX.join(' ')}`;
+
+function parseOptions(argv) {
+  const o = {
+    frameworks: Object.keys(FRAMEWORKS), trees: [{ label: 'this', path: ROOT }],
+    requests: 1800, warmup: 3000, windows: 2, connections: 1, repeat: 1, parallel: 1, out: null, keep: false,
+  };
+  const NUM = { requests: 1, warmup: 0, windows: 1, connections: 1, repeat: 1, parallel: 1 };
+  for (const arg of argv) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m) throw new Error(`unexpected argument "${arg}"\n${USAGE}`);
+    const [, name, value] = m;
+    if (name === 'help') return { help: true };
+    if (name === 'keep') { o.keep = true; continue; }
+    if (name === 'out') { o.out = resolve(value); continue; }
+    if (name === 'frameworks') {
+      o.frameworks = value.split(',').map((s) => s.trim()).filter(Boolean);
+      const bad = o.frameworks.filter((f) => !FRAMEWORKS[f]);
+      if (bad.length) throw new Error(`unknown framework ${bad.join(', ')} (known: ${Object.keys(FRAMEWORKS).join(', ')})`);
+      continue;
+    }
+    if (name === 'trees') {
+      o.trees = value.split(',').filter(Boolean).map((spec) => {
+        const eq = spec.indexOf('=');
+        if (eq < 1) throw new Error(`--trees entries are label=/path, got "${spec}"`);
+        return { label: spec.slice(0, eq), path: resolve(spec.slice(eq + 1)) };
+      });
+      continue;
+    }
+    if (!(name in NUM)) throw new Error(`unknown flag --${name}\n${USAGE}`);
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < NUM[name]) throw new Error(`--${name} needs an integer >= ${NUM[name]}`);
+    o[name] = n;
+  }
+  for (const t of o.trees) {
+    t.preload = join(t.path, 'dist', 'register.js');
+    if (!existsSync(t.preload)) throw new Error(`${t.preload} not found (build that tree: npx tsc -p tsconfig.json)`);
+  }
+  if (o.requests < o.connections) throw new Error('--requests must be at least --connections');
+  return o;
+}
+
+const k = (ir) => (Number.isFinite(ir) ? `${(ir / 1e3).toFixed(1)}k` : '-');
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const signedK = (ir) => (Number.isFinite(ir) ? `${ir >= 0 ? '+' : ''}${k(ir)}` : '-');
+const spreadPct = (xs) => (xs.length > 1 ? ((Math.max(...xs) - Math.min(...xs)) / Math.abs(mean(xs))) * 100 : NaN);
+
+function render(o, results, argv) {
+  const lines = [];
+  const { trees } = o;
+  const runs = o.repeat;
+  lines.push(`Server instructions (callgrind Ir, all threads) per request; mix per connection: 7x GET /api/items/:id + GET /health + GET 404,`);
+  lines.push(`${o.connections} keep-alive connection(s), ${o.warmup} warm-up requests uninstrumented, then ${o.windows} window(s) of ${o.requests}; the last window is reported.`);
+  lines.push(`Node ${process.version}. Command: node test/bench/instructions.mjs ${argv.join(' ')}`);
+  lines.push(`Trees: ${trees.map((t) => `${t.label}=${t.path}`).join(', ')}. Preload runs: PROMETHEUS_METRICS_EXPORT_PORT=off.`);
+  lines.push('');
+  const head = ['framework', 'bare Ir/request'];
+  for (const [i, t] of trees.entries()) {
+    head.push(`${t.label}: added Ir/request`);
+    if (i > 0) head.push(`${t.label} / ${trees[0].label}`);
+  }
+  lines.push(`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`);
+  const cell = (xs, f) => (xs.length > 1 ? `${f(mean(xs))} (${xs.map(f).join(' / ')})` : f(xs[0]));
+  for (const fw of o.frameworks) {
+    const bare = results[fw].bare;
+    const row = [FRAMEWORKS[fw].label, cell(bare, k)];
+    const added0 = results[fw][trees[0].label].map((x, r) => x - bare[r]);
+    for (const [i, t] of trees.entries()) {
+      const added = results[fw][t.label].map((x, r) => x - bare[r]);
+      row.push(cell(added, signedK));
+      if (i > 0) row.push(cell(added.map((a, r) => a / added0[r]), (x) => `${x.toFixed(2)}x`));
+    }
+    lines.push(`| ${row.join(' | ')} |`);
+  }
+  if (runs > 1) {
+    lines.push('', `Values: mean (run 1 / run 2 / ...). Run-to-run spread ((max - min) / mean) of the absolute Ir/request:`);
+    for (const fw of o.frameworks) {
+      const parts = ['bare', ...trees.map((t) => t.label)].map((v) => `${v} ${spreadPct(results[fw][v]).toFixed(2)}%`);
+      lines.push(`- ${FRAMEWORKS[fw].label}: ${parts.join(', ')}`);
+    }
+  }
+  lines.push('', 'Every window (k Ir/request; the first window of each process carries the cost of switching instrumentation on):');
+  for (const w of results.windows) lines.push(`- run ${w.run} ${w.fw} ${w.variant}: ${w.perRequest.map(k).join(', ')}`);
+  return lines.join('\n');
+}
+
+async function main() {
+  const argv = process.argv.slice(2);
+  let o;
+  try { o = parseOptions(argv); } catch (e) { console.error(e.message); return 2; }
+  if (o.help) { console.log(USAGE); return 0; }
+  const outDir = mkdtempSync(join(tmpdir(), 'odm-instructions-'));
+  const variants = [{ label: 'bare', preload: null }, ...o.trees.map((t) => ({ label: t.label, preload: t.preload }))];
+  const results = { windows: [] };
+  const log = (s) => console.log(s);
+  for (const fw of o.frameworks) results[fw] = Object.fromEntries(variants.map((v) => [v.label, []]));
+  const jobs = [];
+  for (let run = 1; run <= o.repeat; run++) {
+    for (const fw of o.frameworks) for (const v of variants) jobs.push({ run, fw, v });
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const { run, fw, v } = jobs[next++];
+      const tag = `[run ${run} ${fw} ${v.label}]`;
+      log(`instructions: ${tag} start${v.preload ? ` (--import ${v.preload})` : ''}`);
+      const env = { ...cleanEnv(), ...(v.preload ? { PROMETHEUS_METRICS_EXPORT_PORT: 'off' } : {}) };
+      const r = await measure({
+        app: FRAMEWORKS[fw].app, preload: v.preload, env, outFile: join(outDir, `${run}-${fw}-${v.label}.cg`),
+        warmup: o.warmup, requests: o.requests, windows: o.windows, connections: o.connections,
+        log: (s) => log(`${tag}${s}`),
+      });
+      results[fw][v.label][run - 1] = r.irPerRequest.at(-1);
+      results.windows.push({ run, fw, variant: v.label, perRequest: r.irPerRequest });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(o.parallel, jobs.length) }, worker));
+  results.windows.sort((a, b) => a.run - b.run || o.frameworks.indexOf(a.fw) - o.frameworks.indexOf(b.fw)
+    || variants.findIndex((v) => v.label === a.variant) - variants.findIndex((v) => v.label === b.variant));
+  const report = render(o, results, argv);
+  console.log(`\n${report}`);
+  if (o.out) { writeFileSync(o.out, `${report}\n`); log(`instructions: wrote ${o.out}`); }
+  if (o.keep) log(`instructions: callgrind files in ${outDir}`);
+  else rmSync(outDir, { recursive: true, force: true });
+  return 0;
+}
+
+const cleanup = () => { killServers(); stopLoad(); killAll(); };
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => { cleanup(); process.exit(130); });
+main().then(
+  (code) => { cleanup(); process.exit(code); },
+  (err) => { console.error(err); cleanup(); process.exit(1); },
+);
