@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { counts, hasRedisServer, MEMCACHED_PORT, PrivateRedis, reachable, requireServer, shouldRun, TwinApps } from '../fixtures/cache-harness.js';
 
@@ -17,22 +16,12 @@ describe.runIf(shouldRun(hasRedisServer && memcachedUp))('reads rejected before 
   const closed = { error: { name: 'Error', message: 'Connection is closed.' } };
   const clientClosed = { error: { name: 'ClientClosedError', message: 'The client is closed' } };
 
-  /** Polls the offline clients' states in both apps (not a timing assertion: just waiting). */
-  async function waitForStatus(expected: unknown[]): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      const states = await Promise.all([twins.app, twins.bare].map(async (a) => (await (await fetch(a.url('/status'))).json()) as { ok: unknown[] }));
-      if (states.every((s) => JSON.stringify(s.ok) === JSON.stringify(expected))) return;
-      await sleep(25);
-    }
-    throw new Error(`clients never reached ${JSON.stringify(expected)}`);
-  }
-
   beforeAll(async () => {
     requireServer('redis-server', hasRedisServer);
     requireServer('memcached on 127.0.0.1:11211', memcachedUp);
     redis = await PrivateRedis.start();
     twins = await TwinApps.start('test/fixtures/cache-early-rejections-app.mjs', { PRIVATE_PORT: String(redis.port), MEMCACHED_PORT: String(MEMCACHED_PORT) });
-    await waitForStatus(['ready', true]);
+    await twins.waitForStatus(['ready', true]);
   });
   afterAll(async () => {
     await twins?.stop();
@@ -53,7 +42,7 @@ describe.runIf(shouldRun(hasRedisServer && memcachedUp))('reads rejected before 
 
   test('server down, offline queue disabled: each read is refused at once and fails; after the restart reads are answered', async () => {
     await redis.kill();
-    await waitForStatus(['reconnecting', false]);
+    await twins.waitForStatus(['reconnecting', false]);
     const unwritable = { error: { name: 'Error', message: "Stream isn't writeable and enableOfflineQueue options is false" } };
     const offline = { error: { name: 'ClientOfflineError', message: 'The client is offline' } };
     // The pipeline resolves to [[error, undefined]]; the error object serializes as {}.
@@ -61,7 +50,7 @@ describe.runIf(shouldRun(hasRedisServer && memcachedUp))('reads rejected before 
     expect(counts(twins.last, 'ioredis-offline')).toEqual({ get: 4, hits: 0, misses: 0, fail: 4 });
     expect(counts(twins.last, 'node-redis-offline')).toEqual({ get: 3, hits: 0, misses: 0, fail: 3 });
     await redis.restart();
-    await waitForStatus(['ready', true]);
+    await twins.waitForStatus(['ready', true]);
     await run('offlineReads', 'ioredis-offline');
     expect(counts(twins.last, 'ioredis-offline')).toEqual({ get: 8, hits: 0, misses: 4, fail: 4 });
     expect(counts(twins.last, 'node-redis-offline')).toEqual({ get: 6, hits: 0, misses: 3, fail: 3 });

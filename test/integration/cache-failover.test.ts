@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { counts, hasRedisServer, PrivateRedis, requireServer, shouldRun, TwinApps, type CacheCounts } from '../fixtures/cache-harness.js';
 
@@ -12,23 +11,13 @@ describe.runIf(shouldRun(hasRedisServer))('Redis killed and restarted mid-run', 
   let twins: TwinApps;
   const run = (step: string, backend: string) => twins.run(step, backend);
   const total = (backend: string): CacheCounts => counts(twins.last, backend);
-
-  /** Polls the clients' connection states in both apps (not a timing assertion: just waiting). */
-  async function waitForStatus(expected: unknown[]): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      const states = await Promise.all([twins.app, twins.bare].map(async (a) => (await (await fetch(a.url('/status'))).json()) as { ok: unknown[] }));
-      if (states.every((s) => JSON.stringify(s.ok) === JSON.stringify(expected))) return;
-      await sleep(25);
-    }
-    throw new Error(`clients never reached ${JSON.stringify(expected)}`);
-  }
   const UP = ['ready', 'ready', true];
 
   beforeAll(async () => {
     requireServer('redis-server', hasRedisServer);
     redis = await PrivateRedis.start();
     twins = await TwinApps.start('test/fixtures/cache-failover-app.mjs', { PRIVATE_PORT: String(redis.port) });
-    await waitForStatus(UP);
+    await twins.waitForStatus(UP);
     await run('seed', 'fast');
   });
   afterAll(async () => {
@@ -43,7 +32,7 @@ describe.runIf(shouldRun(hasRedisServer))('Redis killed and restarted mid-run', 
 
   test('server killed: each read fails with the client\'s usual error, no hit or miss', async () => {
     await redis.kill();
-    await waitForStatus(['reconnecting', 'reconnecting', false]);
+    await twins.waitForStatus(['reconnecting', 'reconnecting', false]);
     const { seen, added } = await run('read', 'fast');
     expect(seen).toEqual({
       ok: [
@@ -58,7 +47,7 @@ describe.runIf(shouldRun(hasRedisServer))('Redis killed and restarted mid-run', 
   test('a read queued while the server is down is answered after the restart and counted once', async () => {
     expect((await run('readPending', 'patient')).added).toEqual({ get: 1, hits: 0, misses: 0, fail: 0 });
     await redis.restart();
-    await waitForStatus(UP);
+    await twins.waitForStatus(UP);
     // The restarted server is empty: a miss. ioredis sent the command twice (offline queue, then flush).
     expect(await run('settle', 'patient')).toEqual({ seen: { ok: { ok: null } }, added: { get: 0, hits: 0, misses: 1, fail: 0 } });
   });
@@ -75,7 +64,7 @@ describe.runIf(shouldRun(hasRedisServer))('Redis killed and restarted mid-run', 
     expect((await run('readPending', 'patient')).added).toEqual({ get: 1, hits: 0, misses: 0, fail: 0 });
     await redis.kill();
     await redis.restart();
-    await waitForStatus(UP);
+    await twins.waitForStatus(UP);
     expect(await run('settle', 'patient')).toEqual({ seen: { ok: { ok: null } }, added: { get: 0, hits: 0, misses: 1, fail: 0 } });
   });
 
