@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -40,7 +40,7 @@ function get(url: string): Promise<{ status: number; retryAfter: string | undefi
 async function openSockets(pid: number): Promise<number> {
   let n = 0;
   for (const fd of await readdir(`/proc/${pid}/fd`)) {
-    const target = await import('node:fs/promises').then((fs) => fs.readlink(`/proc/${pid}/fd/${fd}`)).catch(() => '');
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
     if (target.startsWith('socket:')) n++;
   }
   return n;
