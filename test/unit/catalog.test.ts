@@ -15,7 +15,7 @@ describe('a freshly started distribution, no traffic', () => {
 
   beforeAll(async () => {
     // No dedicated server and no runtime metrics: the exposition is the 34 families alone.
-    const config = readConfig({ PROMETHEUS_METRICS_EXPORT_PORT: 'off', PROMETHEUS_RUNTIME_METRICS: 'false' }, (line) => {
+    const config = readConfig({ PROMETHEUS_METRICS_EXPORT_PORT: 'off' }, (line) => {
       throw new Error(`unexpected log line: ${line}`);
     });
     distribution = (await start({ config }))!;
