@@ -32,9 +32,6 @@ interface Emitter extends EventEmitter {
  */
 const kCapture = Object.getOwnPropertySymbols(EventEmitter.prototype).find((symbol) => symbol.description === 'kCapture');
 
-/** The request each listener's returned object came from, until Node reports it unhandled. */
-const returned = new WeakMap<object, IncomingMessage>();
-
 function countError(req: IncomingMessage, err: unknown): void {
   stateOf(req)?.recorder.error(req, err);
 }
@@ -44,7 +41,7 @@ const observeThrow = safe('request listener throw', countError);
 const observeCaptured = safe('request listener captured rejection', countError);
 
 const observeUnhandled = safe('request listener rejection', (reason: unknown, promise: unknown) => {
-  const req = typeof promise === 'object' && promise !== null ? returned.get(promise) : undefined;
+  const req = RequestTag.of(promise);
   if (req !== undefined) countError(req, reason);
 });
 
@@ -65,10 +62,11 @@ function setMethod(proto: object, key: string | symbol, value: (...args: never[]
 }
 
 function observingEmit(original: Emit): Emit {
+  // Rest and spread rather than `arguments`: using both would allocate an arguments object per request.
   return function emit(this: Emitter, event: string | symbol, ...args: unknown[]): boolean {
-    if (event !== 'request') return original.apply(this, arguments as unknown as Parameters<Emit>);
+    if (event !== 'request') return original.call(this, event, ...args);
     try {
-      return capturing(this) ? original.apply(this, arguments as unknown as Parameters<Emit>) : callListeners(this, args);
+      return capturing(this) ? original.call(this, event, ...args) : callListeners(this, args);
     } catch (err) {
       observeThrow(args[0] as IncomingMessage, err);
       throw err;
@@ -94,19 +92,56 @@ function callListeners(server: Emitter, args: unknown[]): boolean {
   const handler = events.request;
   if (handler === undefined) return false;
   if (typeof handler === 'function') {
-    noteReturned(handler.apply(server, args), args[0] as IncomingMessage);
+    const result = handler.apply(server, args);
+    // Most listeners return nothing: they pay no call.
+    if (result !== undefined && result !== null) tagPromise(result, args[0] as IncomingMessage);
   } else {
     // A copy, as in Node: listeners added or removed by a listener do not change this emit.
     const listeners = handler.slice();
-    for (let i = 0; i < listeners.length; i++) noteReturned(listeners[i]!.apply(server, args), args[0] as IncomingMessage);
+    for (let i = 0; i < listeners.length; i++) {
+      const result = listeners[i]!.apply(server, args);
+      if (result !== undefined && result !== null) tagPromise(result, args[0] as IncomingMessage);
+    }
   }
   return true;
 }
 
-function noteReturned(result: unknown, req: IncomingMessage): void {
-  // Any object, not only native promises: other promise libraries report through the same event.
-  // Reading `then` is left to the app: EventEmitter's `emit` does not read it either.
-  if (typeof result === 'object' && result !== null) returned.set(result, req);
+/**
+ * Native promises only (async functions): telling another thenable would read its `then`, which
+ * EventEmitter's `emit` does not, and tagging any other object, such as the response a listener
+ * returns, would change its shape.
+ */
+const tagPromise = safe('request listener result', (result: unknown, req: IncomingMessage) => {
+  if (result instanceof Promise) RequestTag.set(result, req);
+});
+
+/** Lets `super()` return an existing object, so that a subclass's private field lands on it. */
+class Stamp {
+  constructor(target: object) {
+    return target as Stamp;
+  }
+}
+
+/**
+ * The request a listener's promise came from, as a private field of the promise: the app cannot
+ * see it (no property, no key), and it costs a fraction of a WeakMap entry per request.
+ */
+class RequestTag extends Stamp {
+  #req: IncomingMessage;
+
+  private constructor(promise: Promise<unknown>, req: IncomingMessage) {
+    super(promise);
+    this.#req = req;
+  }
+
+  static set(promise: Promise<unknown>, req: IncomingMessage): void {
+    // A promise returned again (a shared one) keeps its first tag: a field is initialised once.
+    if (!(#req in promise)) new RequestTag(promise, req);
+  }
+
+  static of(value: unknown): IncomingMessage | undefined {
+    return typeof value === 'object' && value !== null && #req in value ? (value as RequestTag).#req : undefined;
+  }
 }
 
 /**
