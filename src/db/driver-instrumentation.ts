@@ -2,7 +2,7 @@ import { InstrumentationBase, InstrumentationNodeModuleFile } from '@opentelemet
 import { contain } from '../contain.js';
 import type { AnyMethod } from './own-methods.js';
 
-export type PatchableClass = { prototype: Record<string, AnyMethod> };
+type PatchableClass = { prototype: Record<string, AnyMethod> };
 /** A driver module's exports as a patch gets them: CommonJS exports, or an ESM namespace of them. */
 export type PatchableExports = PatchableClass | { default: PatchableClass };
 
