@@ -36,6 +36,8 @@ const USAGE = `usage: node test/bench/instructions.mjs [flags]
   --repeat=N            measure everything N times, interleaved, and report every run (default 1)
   --parallel=N          server processes measured at once (default 1; instruction counts do not
                         depend on it, only wall time does)
+  --node-args="a b"     extra node flags for every server, space-separated (e.g. --predictable:
+                        V8 single-threaded and deterministic, no concurrent JIT or GC threads)
   --out=PATH            also write the markdown report there
   --keep                keep the callgrind output files (printed)
 Mix per connection, in order: ${LOAD_MIX.join(' ')}`;
@@ -43,7 +45,7 @@ Mix per connection, in order: ${LOAD_MIX.join(' ')}`;
 function parseOptions(argv) {
   const o = {
     frameworks: Object.keys(FRAMEWORKS), trees: [{ label: 'this', path: ROOT }],
-    requests: 1800, warmup: 3000, windows: 2, connections: 1, repeat: 1, parallel: 1, out: null, keep: false,
+    requests: 1800, warmup: 3000, windows: 2, connections: 1, repeat: 1, parallel: 1, nodeArgs: [], out: null, keep: false,
   };
   const NUM = { requests: 1, warmup: 0, windows: 1, connections: 1, repeat: 1, parallel: 1 };
   for (const arg of argv) {
@@ -52,6 +54,7 @@ function parseOptions(argv) {
     const [, name, value] = m;
     if (name === 'help') return { help: true };
     if (name === 'keep') { o.keep = true; continue; }
+    if (name === 'node-args') { o.nodeArgs = value.split(/\s+/).filter(Boolean); continue; }
     if (name === 'out') { o.out = resolve(value); continue; }
     if (name === 'frameworks') {
       o.frameworks = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -91,7 +94,7 @@ function render(o, results, argv) {
   const runs = o.repeat;
   lines.push(`Server instructions (callgrind Ir, all threads) per request; mix per connection: 7x GET /api/items/:id + GET /health + GET 404,`);
   lines.push(`${o.connections} keep-alive connection(s), ${o.warmup} warm-up requests uninstrumented, then ${o.windows} window(s) of ${o.requests}; the last window is reported.`);
-  lines.push(`Node ${process.version}. Command: node test/bench/instructions.mjs ${argv.join(' ')}`);
+  lines.push(`Node ${process.version}${o.nodeArgs.length ? ` (${o.nodeArgs.join(' ')})` : ''}. Command: node test/bench/instructions.mjs ${argv.join(' ')}`);
   lines.push(`Trees: ${trees.map((t) => `${t.label}=${t.path}`).join(', ')}. Preload runs: PROMETHEUS_METRICS_EXPORT_PORT=off.`);
   lines.push('');
   const head = ['framework', 'bare Ir/request'];
@@ -147,7 +150,7 @@ async function main() {
       const env = { ...cleanEnv(), ...(v.preload ? { PROMETHEUS_METRICS_EXPORT_PORT: 'off' } : {}) };
       const r = await measure({
         app: FRAMEWORKS[fw].app, preload: v.preload, env, outFile: join(outDir, `${run}-${fw}-${v.label}.cg`),
-        warmup: o.warmup, requests: o.requests, windows: o.windows, connections: o.connections,
+        warmup: o.warmup, requests: o.requests, windows: o.windows, connections: o.connections, nodeArgs: o.nodeArgs,
         log: (s) => log(`${tag}${s}`),
       });
       results[fw][v.label][run - 1] = r.irPerRequest.at(-1);

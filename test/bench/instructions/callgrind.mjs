@@ -57,11 +57,11 @@ async function readTotal(file) {
  * bench's mix, then measures `windows` windows of `requests` requests each. Returns
  * { irPerRequest: [per window], irTotal: [per window], served, wallMs }.
  */
-export async function measure({ app, preload, env, outFile, warmup, requests, windows, connections, valgrindArgs = [], log }) {
+export async function measure({ app, preload, env, outFile, warmup, requests, windows, connections, nodeArgs = [], valgrindArgs = [], log }) {
   const t0 = Date.now();
   const args = [
     '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outFile}`, ...valgrindArgs,
-    process.execPath, ...(preload ? ['--import', preload] : []), app,
+    process.execPath, ...nodeArgs, ...(preload ? ['--import', preload] : []), app,
   ];
   const child = spawn('valgrind', args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   servers.add(child);
