@@ -62,13 +62,15 @@ function setMethod(proto: object, key: string | symbol, value: (...args: never[]
 }
 
 function observingEmit(original: Emit): Emit {
-  // Rest and spread rather than `arguments`: using both would allocate an arguments object per request.
-  return function emit(this: Emitter, event: string | symbol, ...args: unknown[]): boolean {
-    if (event !== 'request') return original.call(this, event, ...args);
+  // Named parameters, not a rest array: the array would escape into the listener call and be
+  // allocated per request, while `apply(this, arguments)` and `[req, res]` are optimised away.
+  return function emit(this: Emitter, event: string | symbol, req?: unknown, res?: unknown): boolean {
+    // Node's servers emit `request` with (req, res) only; any other call is EventEmitter's own.
+    if (event !== 'request' || arguments.length !== 3) return original.apply(this, arguments as unknown as Parameters<Emit>);
     try {
-      return capturing(this) ? original.call(this, event, ...args) : callListeners(this, args);
+      return capturing(this) ? original.apply(this, arguments as unknown as Parameters<Emit>) : callListeners(this, req as IncomingMessage, res);
     } catch (err) {
-      observeThrow(args[0] as IncomingMessage, err);
+      observeThrow(req as IncomingMessage, err);
       throw err;
     }
   };
@@ -85,22 +87,23 @@ function observingRejection(original: OnRejection): OnRejection {
   };
 }
 
-/** EventEmitter's `emit` of `request` (no `captureRejections`), step for step, noting what each listener returns. */
-function callListeners(server: Emitter, args: unknown[]): boolean {
+/** EventEmitter's `emit` of `request` (no `captureRejections`), step for step, tagging what each listener returns. */
+function callListeners(server: Emitter, req: IncomingMessage, res: unknown): boolean {
   const events = server._events;
   if (events === undefined) return false;
   const handler = events.request;
   if (handler === undefined) return false;
   if (typeof handler === 'function') {
-    const result = handler.apply(server, args);
+    const result = handler.apply(server, [req, res]);
     // Most listeners return nothing: they pay no call.
-    if (result !== undefined && result !== null) tagPromise(result, args[0] as IncomingMessage);
+    if (result !== undefined && result !== null) tagPromise(result, req);
   } else {
     // A copy, as in Node: listeners added or removed by a listener do not change this emit.
     const listeners = handler.slice();
+    const args = [req, res];
     for (let i = 0; i < listeners.length; i++) {
       const result = listeners[i]!.apply(server, args);
-      if (result !== undefined && result !== null) tagPromise(result, args[0] as IncomingMessage);
+      if (result !== undefined && result !== null) tagPromise(result, req);
     }
   }
   return true;
