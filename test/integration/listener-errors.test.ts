@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { vectorOf, type Exposition } from '../support/exposition.js';
 import { containedFailures, exchange, spawnBare, spawnFaulty, type Observed } from '../support/faults.js';
 import { REGISTER, ROOT, spawnApp, type RunningApp } from '../support/processes.js';
