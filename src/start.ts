@@ -43,7 +43,7 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
   installListenerErrors();
   const disableHttp = config.httpPath === 'otel' ? enableOtelHttpPath(http, meterProvider) : subscribeServerRequests(http);
   // Instrumentations load with the first package they patch; all at once for the ESM loader.
-  const activate = config.esmHook ? eagerActivation(log) : lazyActivation(log);
+  const activate = config.esmHook ? eagerActivation() : lazyActivation();
   const context = { config, registry, meterProvider, log, activate };
   const disables = [disableHttp, enableFrameworkAdapters(http, activate), enableDbInstrumentation(context), enableCacheInstrumentation(context)];
 

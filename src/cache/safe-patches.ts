@@ -1,13 +1,8 @@
 import type { InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import { safe } from '../contain.js';
+import { commonJsExports } from '../otel/commonjs-exports.js';
 
 type Patch = (exports: unknown, version?: string) => unknown;
-
-/** The CommonJS exports behind an ESM namespace (an `import` of a CommonJS package through import-in-the-middle). */
-function commonJsExports(exports: unknown): unknown {
-  const namespace = exports as { [Symbol.toStringTag]?: unknown; default?: unknown } | null;
-  return namespace?.[Symbol.toStringTag] === 'Module' && namespace.default !== undefined ? namespace.default : exports;
-}
 
 /** `step` run safely on the CommonJS exports; the app keeps what it had if `step` throws. */
 function safePatch(site: string, step: Patch): Patch {

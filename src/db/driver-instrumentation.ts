@@ -1,5 +1,6 @@
 import { InstrumentationBase, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
 import { contain } from '../contain.js';
+import { commonJsExports } from '../otel/commonjs-exports.js';
 import type { AnyMethod } from './own-methods.js';
 
 type PatchableClass = { prototype: Record<string, AnyMethod> };
@@ -30,17 +31,10 @@ export abstract class DriverInstrumentation extends InstrumentationBase {
    * throw is contained and the driver stays as it was.
    */
   protected patchPrototype(exported: PatchableExports, method: string, wrapper: (original: AnyMethod) => AnyMethod): void {
-    contain(`${this.driver} patch`, () => this._wrap(commonJsExports(exported).prototype, method, wrapper));
+    contain(`${this.driver} patch`, () => this._wrap((commonJsExports(exported) as PatchableClass).prototype, method, wrapper));
   }
 
   protected unpatchPrototype(exported: PatchableExports | undefined, method: string): void {
-    if (exported) contain(`${this.driver} unpatch`, () => this._unwrap(commonJsExports(exported).prototype, method));
+    if (exported) contain(`${this.driver} unpatch`, () => this._unwrap((commonJsExports(exported) as PatchableClass).prototype, method));
   }
-}
-
-/** ESM namespaces of CommonJS modules carry the exports under `default`. */
-function commonJsExports(exported: PatchableExports): PatchableClass {
-  return (exported as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Module'
-    ? (exported as { default: PatchableClass }).default
-    : (exported as PatchableClass);
 }

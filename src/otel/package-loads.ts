@@ -1,7 +1,6 @@
 import Module, { createRequire } from 'node:module';
 import { isAbsolute, sep } from 'node:path';
-import { safe } from '../contain.js';
-import type { Logger } from '../log.js';
+import { contain, safe } from '../contain.js';
 
 /** Stops an instrumentation: cancels its start if it is still waiting, else disables it. */
 export type Disable = () => void;
@@ -40,11 +39,11 @@ let hookInstalled = false;
  * (A re-issued require that RITM is already processing is passed through by its own guard.)
  * A package loaded before is started at once (a restarted distribution re-enables its patches).
  */
-export function lazyActivation(log: Logger): Activation {
+export function lazyActivation(): Activation {
   installHook();
   return (packages, enable) => {
     let disable: Disable | undefined;
-    const entry: Waiting = { enable: () => (disable = started(packages, enable, log)), started: false };
+    const entry: Waiting = { enable: () => (disable = started(packages, enable)), started: false };
     for (const name of packages) tracked.add(name);
     if (packages.some((name) => loaded.has(name))) start(entry);
     else for (const name of packages) waiting.set(name, [...(waiting.get(name) ?? []), entry]);
@@ -57,17 +56,13 @@ export function lazyActivation(log: Logger): Activation {
 }
 
 /** Starts every instrumentation now: the ESM loader must learn their module names before the app imports them. */
-export function eagerActivation(log: Logger): Activation {
-  return (packages, enable) => started(packages, enable, log);
+export function eagerActivation(): Activation {
+  return (packages, enable) => started(packages, enable);
 }
 
-function started(packages: readonly string[], enable: () => Disable, log: Logger): Disable {
-  try {
-    return enable();
-  } catch (err) {
-    log(`instrumentation of ${packages.join(', ')} not started: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    return () => {};
-  }
+/** Starts an instrumentation inside the containment primitive: one that fails to start leaves its package as it was. */
+function started(packages: readonly string[], enable: () => Disable): Disable {
+  return contain(`instrumentation start of ${packages.join(', ')}`, enable) ?? (() => {});
 }
 
 function start(entry: Waiting): boolean {
