@@ -8,6 +8,7 @@ export const USAGE = `usage: node test/bench/run.mjs [flags]
   --connections=N       load generator connections (default 32)
   --settle=S            before each throughput run, wait up to S s for other processes to go quiet (default 5; 0 = off)
   --only=a,b            variants to run (bare is always included): bare, ours-fast, ours-otel,
+                        ours-baseline (with BENCH_BASELINE=<a built checkout>),
                         prom-client, prom-bundle, otel-stock
   --phases=a,b          startup,throughput,scrape,memory (default all)
   --routes=N            scrape phase: distinct routes, x3 methods x4 statuses (default 2000)

@@ -23,6 +23,15 @@ export const VARIANTS = [
     preload: OUR_PRELOAD, metricsPortEnv: 'PROMETHEUS_METRICS_EXPORT_PORT', scrapeEnv: oursScrapeEnv,
     env: { PROMETHEUS_HTTP_INSTRUMENTATION: 'otel', PROMETHEUS_METRICS_EXPORT_ADDRESS: '127.0.0.1' },
   },
+  // BENCH_BASELINE=<another checkout, built>: its preload as one more variant, so a change is
+  // compared with the code before it in the same interleaved run.
+  ...(process.env.BENCH_BASELINE
+    ? [{
+        name: 'ours-baseline', label: `otel-django-metrics at ${process.env.BENCH_BASELINE}, fast path`, app: 'bare.mjs', ours: true,
+        preload: `${process.env.BENCH_BASELINE}/dist/register.js`, metricsPortEnv: 'PROMETHEUS_METRICS_EXPORT_PORT', scrapeEnv: oursScrapeEnv,
+        env: { PROMETHEUS_HTTP_INSTRUMENTATION: 'fast', PROMETHEUS_METRICS_EXPORT_ADDRESS: '127.0.0.1' },
+      }]
+    : []),
   { name: 'prom-client', label: 'hand-written prom-client middleware (counter + histogram)', app: 'prom-client.mjs', metricsPath: '/metrics' },
   { name: 'prom-bundle', label: 'express-prom-bundle', app: 'prom-bundle.mjs', metricsPath: '/metrics' },
   {
@@ -44,8 +53,8 @@ export function selectVariants(only) {
   const skipped = [];
   const selected = VARIANTS.filter((v) => {
     if (only && v.name !== 'bare' && !only.includes(v.name)) return false;
-    if (v.ours && !existsSync(OUR_PRELOAD)) {
-      skipped.push({ name: v.name, reason: `${OUR_PRELOAD} not found (run npm run build)` });
+    if (v.ours && !existsSync(v.preload)) {
+      skipped.push({ name: v.name, reason: `${v.preload} not found (run npm run build there)` });
       return false;
     }
     return true;
