@@ -82,7 +82,7 @@ describe('other activation paths', () => {
   });
 });
 
-test('the demo smoke run (`node scripts/demo.mjs --smoke`) exits 0 and prints OK', async () => {
+test('the demo smoke run (`node scripts/demo.mjs --smoke`) says at once that the database is starting, exits 0 and prints OK', async () => {
   const metricsPort = await freePort();
   const env = { ...process.env, PORT: '0', PROMETHEUS_METRICS_EXPORT_PORT: String(metricsPort) };
   const run = promisify(execFile)(process.execPath, ['scripts/demo.mjs', '--smoke'], { cwd: ROOT, env });
@@ -90,6 +90,7 @@ test('the demo smoke run (`node scripts/demo.mjs --smoke`) exits 0 and prints OK
   const { stdout } = await run.catch((err: { code?: number; stdout?: string; stderr?: string }) => {
     throw new Error(`demo exited with ${err.code}\nstdout: ${err.stdout}\nstderr: ${err.stderr}`);
   });
+  expect(stdout.split('\n')[0]).toBe('demo: starting the express example under the preload; its embedded PostgreSQL database takes 10-30 s to start...');
   expect(stdout).toContain(`  metrics:  http://localhost:${metricsPort}/metrics `);
   expect(stdout).toMatch(/^OK$/m);
 }, 90_000);
