@@ -5,3 +5,9 @@ export const DEFAULT_LATENCY_BUCKETS: readonly number[] = Object.freeze([
 
 /** E5: `PowersOf(2, 30)`: 0, then 2^0 … 2^29; `+Inf` is implicit. Fixed. */
 export const BODY_BUCKETS: readonly number[] = Object.freeze([0, ...Array.from({ length: 30 }, (_, i) => 2 ** i)]);
+
+/** The bounds of a bucket layout, given the configured latency buckets. */
+export function bucketBounds(layout: 'latency' | 'body' | readonly number[], latency: readonly number[]): readonly number[] {
+  if (layout === 'latency') return latency;
+  return layout === 'body' ? BODY_BUCKETS : layout;
+}

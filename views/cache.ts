@@ -1,7 +1,7 @@
 import { family } from './family.js';
 
 /** The 4 cache families (metrics.md section 5). HELP texts have no final period, as in Django. */
-const cache = (n: Omit<Parameters<typeof family>[0], 'group' | 'type' | 'labels'>) =>
+const cache = (n: { name: string; help: string }) =>
   family({ ...n, group: 'cache', type: 'counter', labels: ['backend'] });
 
 export const CACHE = {

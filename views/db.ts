@@ -1,7 +1,7 @@
-import { family } from './family.js';
+import { family, type FamilyDef } from './family.js';
 
 /** The 6 database families (metrics.md section 4). */
-const db = (n: Omit<Parameters<typeof family>[0], 'group'>) => family({ ...n, group: 'db' });
+const db = (n: Omit<FamilyDef, 'group' | 'merge'> & { type: 'counter' | 'histogram' }) => family({ ...n, group: 'db' });
 
 export const DB = {
   newConnections: db({

@@ -5,8 +5,17 @@
  */
 export type FamilyType = 'counter' | 'histogram' | 'gauge';
 
-/** Bucket layouts: the configurable latency list (E4) or the fixed body-size list (E5). */
-export type BucketLayout = 'latency' | 'body';
+/** Bucket layouts: the configurable latency list (E4), the fixed body-size list (E5), or explicit bounds. */
+export type BucketLayout = 'latency' | 'body' | readonly number[];
+
+/**
+ * How one family's series from several processes become one (multi-process aggregation), as
+ * prom-client's `aggregator`: `sum` adds values (and histogram buckets, sums and counts), `max`,
+ * `min` and `average` combine values, `first` keeps the first process's value (facts that are
+ * the same everywhere, such as a version), `omit` drops the family from the merge (per-process
+ * facts whose combination means nothing).
+ */
+export type MergeRule = 'sum' | 'max' | 'min' | 'average' | 'first' | 'omit';
 
 export interface FamilyDef {
   /** Exposed name without namespace, exactly as django-prometheus exposes it (counters end in `_total`). */
@@ -16,12 +25,16 @@ export interface FamilyDef {
   /** Label names in declared order. */
   readonly labels: readonly string[];
   readonly buckets?: BucketLayout;
-  /** Families that read 0 from startup when they have no labels (E8). Labelled families never do. */
-  readonly group: 'http' | 'db' | 'cache' | 'models' | 'migrations';
+  /** The django groups get the namespace prefix; `runtime` families never do. */
+  readonly group: 'http' | 'db' | 'cache' | 'models' | 'migrations' | 'runtime';
+  /** Cross-process merge rule: counters and histograms always sum; every gauge declares its own. */
+  readonly merge: MergeRule;
 }
 
-export function family(def: FamilyDef): FamilyDef {
-  return Object.freeze({ ...def, labels: Object.freeze([...def.labels]) });
+type FamilyInput = Omit<FamilyDef, 'merge'> & ({ type: 'counter' | 'histogram'; merge?: 'sum' } | { type: 'gauge'; merge: MergeRule });
+
+export function family(def: FamilyInput): FamilyDef {
+  return Object.freeze({ ...def, merge: def.merge ?? 'sum', labels: Object.freeze([...def.labels]) });
 }
 
 /**

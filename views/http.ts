@@ -1,7 +1,7 @@
-import { family } from './family.js';
+import { family, type FamilyDef } from './family.js';
 
 /** The 19 HTTP families of django-prometheus 2.5.0 (metrics.md section 3), in table order. */
-const http = (n: Omit<Parameters<typeof family>[0], 'group'>) => family({ ...n, group: 'http' });
+const http = (n: Omit<FamilyDef, 'group' | 'merge'> & { type: 'counter' | 'histogram' }) => family({ ...n, group: 'http' });
 
 export const HTTP = {
   requestsBefore: http({

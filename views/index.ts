@@ -5,9 +5,9 @@ import { HTTP } from './http.js';
 import { MIGRATIONS } from './migrations.js';
 import { MODELS } from './models.js';
 
-export { BODY_BUCKETS, DEFAULT_LATENCY_BUCKETS } from './buckets.js';
+export { BODY_BUCKETS, bucketBounds, DEFAULT_LATENCY_BUCKETS } from './buckets.js';
 export { djangoName } from './family.js';
-export type { BucketLayout, FamilyDef, FamilyType } from './family.js';
+export type { BucketLayout, FamilyDef, FamilyType, MergeRule } from './family.js';
 export { CACHE, DB, HTTP, MIGRATIONS, MODELS };
 
 /** The 34 django-prometheus families, in exposition order. */

@@ -1,8 +1,8 @@
 import { family } from './family.js';
 
 /** The 2 migration gauges (metrics.md section 7): gauges named `*_total`, printed as written (E2). */
-const migration = (n: Omit<Parameters<typeof family>[0], 'group' | 'type' | 'labels'>) =>
-  family({ ...n, group: 'migrations', type: 'gauge', labels: ['connection'] });
+// Every process sees the same migration table: the largest count is the freshest.
+const migration = (n: { name: string; help: string }) => family({ ...n, group: 'migrations', type: 'gauge', labels: ['connection'], merge: 'max' });
 
 export const MIGRATIONS = {
   unapplied: migration({

@@ -1,7 +1,7 @@
 import { family } from './family.js';
 
 /** The 3 model-operation families (metrics.md section 6). */
-const model = (n: Omit<Parameters<typeof family>[0], 'group' | 'type' | 'labels'>) =>
+const model = (n: { name: string; help: string }) =>
   family({ ...n, group: 'models', type: 'counter', labels: ['model'] });
 
 export const MODELS = {

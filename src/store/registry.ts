@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { ALL_FAMILIES, BODY_BUCKETS, type FamilyDef } from '../../views/index.js';
+import { ALL_FAMILIES, bucketBounds, type FamilyDef } from '../../views/index.js';
 import type { TakeParts } from '../exposition/scrape-source.js';
 import { onceLogger, type Logger } from '../log.js';
 import { Counter } from './counter.js';
@@ -95,6 +95,6 @@ function create(def: FamilyDef, options: FamilyOptions, latency: readonly number
     case 'gauge':
       return new Gauge(def, options);
     case 'histogram':
-      return new Histogram(def, options, def.buckets === 'body' ? BODY_BUCKETS : latency);
+      return new Histogram(def, options, bucketBounds(def.buckets ?? 'latency', latency));
   }
 }

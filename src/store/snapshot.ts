@@ -1,0 +1,50 @@
+import type { FamilyDef } from '../../views/index.js';
+
+/**
+ * The collected data every output reads (Prometheus text, and next OpenMetrics, OTLP and the
+ * multi-process merge): a family's definition, its exposed name, and its series as label values
+ * and numbers. Nothing here is formatted. A store family hands out its live series (no copy per
+ * scrape); each one is read in one synchronous step, so an output sees each series consistent.
+ */
+
+/** One series: label values in the family's declared label order. */
+export interface Point {
+  readonly labels: readonly string[];
+}
+
+/** A counter's or gauge's series. */
+export interface ValuePoint extends Point {
+  readonly value: number;
+}
+
+/** A histogram's series: `counts` per bucket (not cumulative), the `+Inf` bucket last. */
+export interface HistogramPoint extends Point {
+  readonly counts: ArrayLike<number>;
+  readonly sum: number;
+  readonly count: number;
+}
+
+interface SnapshotOf<T extends FamilyDef['type'], P extends Point> {
+  readonly def: FamilyDef & { readonly type: T };
+  /** Exposed name (namespace applied where the family takes it). */
+  readonly name: string;
+  readonly points: Iterable<P>;
+}
+
+export type CounterSnapshot = SnapshotOf<'counter', ValuePoint>;
+export type GaugeSnapshot = SnapshotOf<'gauge', ValuePoint>;
+export interface HistogramSnapshot extends SnapshotOf<'histogram', HistogramPoint> {
+  /** Upper bounds of the finite buckets; `+Inf` is implicit. */
+  readonly bounds: readonly number[];
+}
+
+export type FamilySnapshot = CounterSnapshot | GaugeSnapshot | HistogramSnapshot;
+
+/**
+ * Values computed when a scrape or an export asks (runtime metrics, migration gauges): the
+ * registry calls `collect()` once per collection, after its own families, in registration order.
+ * A collector that throws is contained: its families are left out of that collection.
+ */
+export interface Collector {
+  collect(): Iterable<FamilySnapshot>;
+}
