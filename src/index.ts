@@ -7,9 +7,9 @@ import { contain } from './contain.js';
 import { onceLogger } from './log.js';
 import { currentDistribution } from './state.js';
 
-export * from './cache/public.js';
+export { setCacheBackend, trackCache, type TrackableCache } from './cache/public.js';
 export { readConfig, type Config } from './config.js';
-export * from './db/public.js';
+export { executeMany, setDbAlias } from './db/public.js';
 export { fastifyMetricsHandler, koaMetricsHandler, metricsHandler } from './exposition/handler.js';
 export { CONTENT_TYPE } from './exposition/format.js';
 export { start, type StartOptions } from './start.js';

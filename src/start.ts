@@ -1,5 +1,6 @@
 import { readConfig, type Config } from './config.js';
 import { setContainmentLog } from './contain.js';
+import { writeExposition } from './exposition/prometheus-text.js';
 import { scrapeFunction } from './exposition/scrape-source.js';
 import { startMetricsServer } from './exposition/server.js';
 import { enableCacheInstrumentation } from './cache/index.js';
@@ -13,7 +14,7 @@ import { subscribeServerRequests } from './http/server-hooks.js';
 import { logLine, type Logger } from './log.js';
 import { startLazyMeterSdk } from './otel/lazy-sdk.js';
 import { eagerActivation, lazyActivation } from './otel/package-loads.js';
-import { currentDistribution, setDistribution, type Distribution } from './state.js';
+import { currentDistribution, setDistribution, type Distribution, type RunningDistribution } from './state.js';
 import { Registry } from './store/registry.js';
 
 export interface StartOptions {
@@ -48,17 +49,18 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
   const disables = [disableHttp, enableFrameworkAdapters(http, activate), enableDbInstrumentation(context), enableCacheInstrumentation(context)];
 
   const scrape = scrapeFunction(async (out, take) => {
-    await registry.write(out, take);
+    await writeExposition(registry.collect(), out, take);
     await meterSdk.write(out);
   });
 
   const wantsServer = config.port !== undefined || config.portRange !== undefined;
   const server = wantsServer ? startMetricsServer(config, scrape, log) : undefined;
 
-  const distribution: Distribution = {
+  const distribution: RunningDistribution = {
     config,
     registry,
     http,
+    servingMetrics: (req) => http.servingMetrics(req),
     scrape,
     metricsPort: server?.port ?? Promise.resolve(undefined),
     async shutdown() {

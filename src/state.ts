@@ -1,17 +1,24 @@
+import type { IncomingMessage } from 'node:http';
 import type { Config } from './config.js';
 import type { HttpRecorder } from './http/recorder.js';
 import type { Registry } from './store/registry.js';
 
-/** A running distribution: what the public API, adapters and endpoints reach through the global slot. */
+/** A running distribution, as `start()` gives it to the app. */
 export interface Distribution {
   readonly config: Config;
-  readonly registry: Registry;
-  readonly http: HttpRecorder;
   /** The full exposition text, as a scrape of `/metrics` returns it. */
   scrape(): Promise<string>;
   /** Port of the dedicated metrics server once it listens; `undefined` if there is none. */
   readonly metricsPort: Promise<number | undefined>;
   shutdown(): Promise<void>;
+}
+
+/** What the public API, adapters and endpoints reach through the global slot: also the internals. */
+export interface RunningDistribution extends Distribution {
+  readonly registry: Registry;
+  readonly http: HttpRecorder;
+  /** The in-app metrics handler serves `req`: see `HttpRecorder.servingMetrics`. */
+  servingMetrics(req: IncomingMessage): ((bytes: number) => void) | undefined;
 }
 
 /**
@@ -20,12 +27,12 @@ export interface Distribution {
  */
 const SLOT = Symbol.for('otel-django-metrics');
 
-type Holder = { [SLOT]?: Distribution };
+type Holder = { [SLOT]?: RunningDistribution };
 
-export function currentDistribution(): Distribution | undefined {
+export function currentDistribution(): RunningDistribution | undefined {
   return (globalThis as Holder)[SLOT];
 }
 
-export function setDistribution(d: Distribution | undefined): void {
+export function setDistribution(d: RunningDistribution | undefined): void {
   (globalThis as Holder)[SLOT] = d;
 }

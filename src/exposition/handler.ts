@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { contain } from '../contain.js';
-import { METRICS_VIEW } from '../http/labels.js';
 import { currentDistribution } from '../state.js';
 import { containedEndpoint, type NodeHandler } from './contained-endpoint.js';
 import { respondWithMetrics } from './respond.js';
@@ -15,8 +14,8 @@ export function isMetricsHandler(fn: unknown): boolean {
 
 /**
  * The in-app metrics endpoint, for node:http and express (`app.get('/metrics', metricsHandler())`).
- * Its view is `prometheus-django-metrics` whatever the mount path, and the route match happens
- * before the scrape, so a scrape counts itself in #10 as with django-prometheus.
+ * Its view is `prometheus-django-metrics` whatever the mount path, and its response counts as
+ * one non-streaming response of the uncompressed exposition's size.
  */
 export function metricsHandler(): NodeHandler {
   const handler = containedEndpoint('metrics handler', (req, res) => {
@@ -26,8 +25,8 @@ export function metricsHandler(): NodeHandler {
       return;
     }
     // Only the scrape's own request measurement depends on it: a failure drops that, not the scrape.
-    contain('metrics handler route match', () => d.http.matchRoute(req, METRICS_VIEW));
-    respondWithMetrics(sourceOf(d.scrape), req, res);
+    const onBody = contain('metrics handler route match', () => d.servingMetrics(req));
+    respondWithMetrics(sourceOf(d.scrape), req, res, onBody);
   });
   return Object.assign(handler, { [kMetricsHandler]: true as const });
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ScrapeBody } from './scrape-body.js';
+import { ScrapeBody, type BodyBytes } from './scrape-body.js';
 import type { ScrapeSource } from './scrape-source.js';
 
 /** Whether the scraper accepts gzip (Prometheus sends `Accept-Encoding: gzip`). */
@@ -13,8 +13,8 @@ function acceptsGzip(req: IncomingMessage): boolean {
  * single step of even a 24k-series scrape blocks the app's event loop for long. A failing
  * scrape is a contained failure that ends the response, never a crash.
  */
-export function respondWithMetrics(source: ScrapeSource, req: IncomingMessage, res: ServerResponse): void {
-  const body = new ScrapeBody(res, acceptsGzip(req), req.method === 'HEAD');
+export function respondWithMetrics(source: ScrapeSource, req: IncomingMessage, res: ServerResponse, onBody?: BodyBytes): void {
+  const body = new ScrapeBody(res, acceptsGzip(req), req.method === 'HEAD', onBody);
   const out: string[] = [];
   // Started from a promise, so a source that throws at once fails like one that rejects.
   Promise.resolve()

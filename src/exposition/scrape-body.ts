@@ -1,7 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { createGzip, type Gzip } from 'node:zlib';
-import { stateOf, type RequestState } from '../http/request-state.js';
 import { hookFailed } from '../contain.js';
 import { answerFailure, SCRAPE_SITE } from './contained-endpoint.js';
 import { CONTENT_TYPE } from './format.js';
@@ -12,6 +11,9 @@ import type { TakeParts } from './scrape-source.js';
  * no step of a scrape grows with its size (a 24k-series scrape is 15 MB).
  */
 export const CHUNK_PARTS = 512;
+
+/** Takes the uncompressed byte count of each part of a scrape's body as it is sent. */
+export type BodyBytes = (bytes: number) => void;
 
 /** The scraper went away mid-scrape: the scrape stops, and that is no failure to log. */
 class ResponseClosed extends Error {}
@@ -25,15 +27,14 @@ class ResponseClosed extends Error {}
 export class ScrapeBody {
   /** Where chunks go once the headers are out: the response, gzip in front of it, or nowhere (HEAD). */
   private sink: Writable | null | undefined;
-  private readonly state: RequestState | undefined;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly gzip: boolean,
     private readonly head: boolean,
-  ) {
-    this.state = stateOf(res);
-  }
+    /** Told the uncompressed size of what is sent (0 when the headers go out), for the app's own request metrics. */
+    private readonly onBody?: BodyBytes,
+  ) {}
 
   /** The scrape's TakeParts: sends `out` on once it holds a chunk's worth. */
   readonly take: TakeParts = (out) => {
@@ -59,7 +60,7 @@ export class ScrapeBody {
   private send(text: string): Promise<void> | undefined {
     if (this.res.destroyed) throw new ResponseClosed();
     const sink = this.open();
-    if (this.state !== undefined) this.state.contentLength += Buffer.byteLength(text);
+    if (this.onBody !== undefined) this.onBody(Buffer.byteLength(text));
     if (sink === null || sink.write(text)) return undefined;
     return drained(sink);
   }
@@ -68,10 +69,9 @@ export class ScrapeBody {
     if (this.sink !== undefined) return this.sink;
     const headers: OutgoingHttpHeaders = { 'Content-Type': CONTENT_TYPE, Vary: 'Accept-Encoding' };
     if (this.gzip) headers['Content-Encoding'] = 'gzip';
-    // A scrape counts as one non-streaming response whose body size is the uncompressed text
-    // (metrics.md section 2), though it is sent chunked: a known length, kept up to date as the
-    // chunks go, is what keeps the response tracker from counting it as streamed.
-    if (this.state !== undefined) this.state.contentLength = 0;
+    // An in-app scrape counts as one non-streaming response whose body size is the uncompressed
+    // text, though it is sent chunked: its handler learns the size as the chunks go.
+    this.onBody?.(0);
     this.res.writeHead(200, headers);
     this.sink = this.head ? null : this.gzip ? gzipInto(this.res) : this.res;
     return this.sink;

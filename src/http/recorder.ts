@@ -5,7 +5,7 @@ import type { Counter } from '../store/counter.js';
 import type { Histogram } from '../store/histogram.js';
 import { values1, values2, values3 } from '../store/label-values.js';
 import type { Registry } from '../store/registry.js';
-import { charsetOf, errorTypeOf, requestHeaders, sanitizeMethod, transportOf, UNNAMED_VIEW } from './labels.js';
+import { charsetOf, errorTypeOf, METRICS_VIEW, requestHeaders, sanitizeMethod, transportOf, UNNAMED_VIEW } from './labels.js';
 import { attachState, RequestState, stateOf } from './request-state.js';
 
 /**
@@ -95,6 +95,21 @@ export class HttpRecorder {
     if (state.done) return;
     if (!state.entered) this.countEntry(state);
     state.view = view;
+  }
+
+  /**
+   * The in-app metrics handler serves this request: its view is `prometheus-django-metrics`, and
+   * the returned function takes the scrape's uncompressed body bytes as they are sent (chunked,
+   * yet one non-streaming response of that size). `undefined` for an untracked request.
+   */
+  servingMetrics(req: IncomingMessage): ((bytes: number) => void) | undefined {
+    const state = stateOf(req);
+    if (state === undefined) return undefined;
+    this.routeMatched(state, METRICS_VIEW);
+    return (bytes) => {
+      if (state.contentLength < 0) state.contentLength = 0;
+      state.contentLength += bytes;
+    };
   }
 
   /** The first response-bound template render. */

@@ -1,24 +1,22 @@
-import { formatFloat } from '../exposition/format.js';
-import { Family } from './family.js';
-import type { LabelText } from './labels.js';
+import { Family, type SeriesBase } from './family.js';
+import type { CounterSnapshot } from './snapshot.js';
 
-interface CounterSeries {
-  readonly labels: LabelText;
+interface CounterSeries extends SeriesBase {
   value: number;
 }
 
-/** A monotonic counter family. Unlabelled families always print their sample, from 0 (E8). */
+/** A monotonic counter family. Unlabelled families always have their one series, from 0 (E8). */
 export class Counter extends Family<CounterSeries> {
-  private readonly unlabelled = this.def.labels.length === 0;
-  private total = 0;
+  /** The unlabelled series, present from startup. */
+  private readonly single: CounterSeries | undefined = this.def.labels.length === 0 ? this.create([]) : undefined;
 
-  protected create(labels: LabelText): CounterSeries {
-    return { labels, value: 0 };
+  protected create(labels: readonly string[], labelNames?: readonly string[]): CounterSeries {
+    return { labels, labelNames, value: 0, outputCache: undefined };
   }
 
   /** Unlabelled increment (the hot path of most request counters). */
   inc(by = 1): void {
-    this.total += by;
+    this.single!.value += by;
   }
 
   /** Labelled increment; `values` in the family's declared label order. */
@@ -31,15 +29,7 @@ export class Counter extends Family<CounterSeries> {
     this.find(values);
   }
 
-  *write(out: string[]): Generator<void, void, undefined> {
-    out.push(this.header);
-    if (this.unlabelled) {
-      out.push(`${this.name} ${formatFloat(this.total)}\n`);
-      return;
-    }
-    for (const s of this.allSeries()) {
-      out.push(`${this.name}${s.labels.braces} ${formatFloat(s.value)}\n`);
-      yield;
-    }
+  snapshot(): CounterSnapshot {
+    return { def: this.def as CounterSnapshot['def'], name: this.name, points: this.single !== undefined ? [this.single] : this.allSeries() };
   }
 }

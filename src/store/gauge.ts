@@ -1,27 +1,21 @@
-import { formatFloat } from '../exposition/format.js';
-import { Family } from './family.js';
-import type { LabelText } from './labels.js';
+import { Family, type SeriesBase } from './family.js';
+import type { GaugeSnapshot } from './snapshot.js';
 
-interface GaugeSeries {
-  readonly labels: LabelText;
+interface GaugeSeries extends SeriesBase {
   value: number;
 }
 
 /** A labelled gauge family whose series are set, never incremented (migration gauges). */
 export class Gauge extends Family<GaugeSeries> {
-  protected create(labels: LabelText): GaugeSeries {
-    return { labels, value: 0 };
+  protected create(labels: readonly string[], labelNames?: readonly string[]): GaugeSeries {
+    return { labels, labelNames, value: 0, outputCache: undefined };
   }
 
   set(values: readonly string[], value: number): void {
     this.find(values).value = value;
   }
 
-  *write(out: string[]): Generator<void, void, undefined> {
-    out.push(this.header);
-    for (const s of this.allSeries()) {
-      out.push(`${this.name}${s.labels.braces} ${formatFloat(s.value)}\n`);
-      yield;
-    }
+  snapshot(): GaugeSnapshot {
+    return { def: this.def as GaugeSnapshot['def'], name: this.name, points: this.allSeries() };
   }
 }

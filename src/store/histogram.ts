@@ -1,19 +1,16 @@
 import type { FamilyDef } from '../../views/index.js';
-import { formatFloat } from '../exposition/format.js';
-import { Family, type FamilyOptions } from './family.js';
-import { labelText, type LabelText } from './labels.js';
+import { Family, type FamilyOptions, type SeriesBase } from './family.js';
+import type { HistogramSnapshot } from './snapshot.js';
 
-interface HistogramSeries {
-  readonly labels: LabelText;
+interface HistogramSeries extends SeriesBase {
   /** Per-bucket (not cumulative) counts; the last slot is `+Inf`. */
   readonly counts: Float64Array;
   sum: number;
   count: number;
 }
 
-/** An explicit-bucket histogram family; `le` texts are formatted once, at construction. */
+/** An explicit-bucket histogram family. */
 export class Histogram extends Family<HistogramSeries> {
-  private readonly leTexts: readonly string[];
   /** The unlabelled series, present from startup (E8). */
   private readonly single: HistogramSeries | undefined;
 
@@ -23,12 +20,11 @@ export class Histogram extends Family<HistogramSeries> {
     readonly bounds: readonly number[],
   ) {
     super(def, options);
-    this.leTexts = [...bounds.map(formatFloat), '+Inf'].map((t) => `le="${t}"`);
-    this.single = def.labels.length === 0 ? this.create(labelText([], [])) : undefined;
+    this.single = def.labels.length === 0 ? this.create([]) : undefined;
   }
 
-  protected create(labels: LabelText): HistogramSeries {
-    return { labels, counts: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 };
+  protected create(labels: readonly string[], labelNames?: readonly string[]): HistogramSeries {
+    return { labels, labelNames, counts: new Float64Array(this.bounds.length + 1), sum: 0, count: 0, outputCache: undefined };
   }
 
   /** Unlabelled observation. */
@@ -41,20 +37,13 @@ export class Histogram extends Family<HistogramSeries> {
     record(this.find(values), this.bounds, value);
   }
 
-  *write(out: string[]): Generator<void, void, undefined> {
-    out.push(this.header);
-    const series = this.single !== undefined ? [this.single] : this.allSeries();
-    const { name, leTexts } = this;
-    for (const s of series) {
-      const { beforeLe, afterLe, braces } = s.labels;
-      let cumulative = 0;
-      for (let i = 0; i < leTexts.length; i++) {
-        cumulative += s.counts[i];
-        out.push(`${name}_bucket{${beforeLe}${leTexts[i]}${afterLe}} ${formatFloat(cumulative)}\n`);
-      }
-      out.push(`${name}_count${braces} ${formatFloat(s.count)}\n${name}_sum${braces} ${formatFloat(s.sum)}\n`);
-      yield;
-    }
+  snapshot(): HistogramSnapshot {
+    return {
+      def: this.def as HistogramSnapshot['def'],
+      name: this.name,
+      bounds: this.bounds,
+      points: this.single !== undefined ? [this.single] : this.allSeries(),
+    };
   }
 }
 

@@ -1,17 +1,13 @@
-import { performance } from 'node:perf_hooks';
 import { ALL_FAMILIES, bucketBounds, type FamilyDef } from '../../views/index.js';
-import type { TakeParts } from '../exposition/scrape-source.js';
+import { contain } from '../contain.js';
 import { onceLogger, type Logger } from '../log.js';
 import { Counter } from './counter.js';
-import type { Family, FamilyOptions } from './family.js';
+import type { FamilyOptions } from './family.js';
 import { Gauge } from './gauge.js';
 import { Histogram } from './histogram.js';
-import type { LabelText } from './labels.js';
+import type { Collector, FamilySnapshot } from './snapshot.js';
 
-/** Longest stretch a scrape keeps the event loop, in milliseconds. */
-const SLICE_MS = 10;
-
-type AnyFamily = Family<{ readonly labels: LabelText }>;
+type AnyFamily = Counter | Gauge | Histogram;
 
 export interface RegistryOptions {
   namespace: string;
@@ -21,21 +17,19 @@ export interface RegistryOptions {
 
 /**
  * The 34 django-prometheus families, created up front so that every one has HELP/TYPE (and the
- * unlabelled ones their zero samples) from the moment the distribution starts (E8).
+ * unlabelled ones their zero samples) from the moment the distribution starts (E8), and the
+ * collectors whose families are computed when a collection asks.
  */
 export class Registry {
   private readonly families = new Map<FamilyDef, AnyFamily>();
+  private readonly collectors: Array<{ site: string; collector: Collector }> = [];
 
-  constructor(options: RegistryOptions, log?: Logger) {
+  constructor(private readonly options: RegistryOptions, log?: Logger) {
     const warnOnce = onceLogger(log);
     const onOverflow = (name: string, limit: number) =>
       warnOnce(name, `${name} reached PROMETHEUS_MAX_SERIES_PER_METRIC=${limit}; further label sets are counted under otel_metric_overflow="true"`);
     for (const def of ALL_FAMILIES) {
-      const familyOptions: FamilyOptions = {
-        name: options.namespace ? `${options.namespace}_${def.name}` : def.name,
-        maxSeries: options.maxSeriesPerMetric,
-        onOverflow,
-      };
+      const familyOptions: FamilyOptions = { name: this.exposedName(def), maxSeries: options.maxSeriesPerMetric, onOverflow };
       this.families.set(def, create(def, familyOptions, options.latencyBuckets));
     }
   }
@@ -52,22 +46,32 @@ export class Registry {
     return this.get(def, Gauge);
   }
 
+  /** The name a family is exposed under: the django groups take the namespace prefix, runtime families never do. */
+  exposedName(def: FamilyDef): string {
+    return this.options.namespace && def.group !== 'runtime' ? `${this.options.namespace}_${def.name}` : def.name;
+  }
+
+  /** Adds families computed at collection time; `name` names it in the log if it fails. Returns the function that removes it. */
+  addCollector(name: string, collector: Collector): () => void {
+    const entry = { site: `collector ${name}`, collector };
+    this.collectors.push(entry);
+    return () => {
+      const at = this.collectors.indexOf(entry);
+      if (at >= 0) this.collectors.splice(at, 1);
+    };
+  }
+
   /**
-   * Appends every family's exposition text, in catalog order. A scrape of tens of thousands of
-   * series takes longer than an app can stall, so the work is cut into slices of at most
-   * SLICE_MS with the event loop given back between them. `take` sees the text after every
-   * series, so a response can send it on as it grows (see ScrapeSource).
+   * One collection: every family's snapshot, in catalog order, then each collector's. A store
+   * family's snapshot holds its live series, so taking it costs nothing; outputs read the series
+   * as they go (and give the event loop back between slices of a large collection). A collector
+   * that throws is contained: its families are left out of this collection.
    */
-  async write(out: string[], take?: TakeParts): Promise<void> {
-    let sliceStart = performance.now();
-    for (const f of this.families.values()) {
-      for (const _ of f.write(out)) {
-        const reading = take?.(out);
-        if (reading !== undefined) await reading;
-        if (performance.now() - sliceStart < SLICE_MS) continue;
-        await fullLoopTurn();
-        sliceStart = performance.now();
-      }
+  *collect(): Generator<FamilySnapshot, void, undefined> {
+    for (const family of this.families.values()) yield family.snapshot();
+    for (const { site, collector } of this.collectors) {
+      const snapshots = contain(site, () => [...collector.collect()]);
+      if (snapshots !== undefined) yield* snapshots;
     }
   }
 
@@ -76,16 +80,6 @@ export class Registry {
     if (!(f instanceof kind)) throw new TypeError(`${def.name} is not a ${kind.name} family of the catalog`);
     return f;
   }
-}
-
-/**
- * Lets one whole event-loop iteration (timers, I/O) run. One setImmediate is not enough: set
- * from an I/O callback (the request, a drained response) it runs in that same iteration's check
- * phase, before any timer, and two slices would run back to back.
- */
-async function fullLoopTurn(): Promise<void> {
-  await new Promise<void>((resolve) => setImmediate(resolve));
-  await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 function create(def: FamilyDef, options: FamilyOptions, latency: readonly number[]): AnyFamily {

@@ -92,7 +92,7 @@ describe('a scrape writer that throws (ODM_FAULTS=scrape)', () => {
     expect(await until('closed connections', () => openSockets(faulty.child.pid!), (n) => n <= sockets)).toBe(sockets);
     expect(faulty.child.exitCode).toBeNull();
     expect(containedFailures(faulty.stderr())).toEqual([
-      'otel-django-metrics: ODM001 metrics scrape failed; the measurement is dropped and the app is unaffected: Error: injected fault: write',
+      'otel-django-metrics: ODM001 metrics scrape failed; the measurement is dropped and the app is unaffected: Error: injected fault: snapshot',
     ]);
     expect(faulty.stderr()).toBe(`${containedFailures(faulty.stderr())[0]}\n`);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { Read, readKeys } from '../../src/cache/read.js';
 import { CacheRecorder } from '../../src/cache/recorder.js';
+import { writeExposition } from '../../src/exposition/prometheus-text.js';
 import { Registry } from '../../src/store/registry.js';
 import { parseExposition, valueOf } from '../support/exposition.js';
 
@@ -8,7 +9,7 @@ function recorder() {
   const registry = new Registry({ namespace: '', latencyBuckets: [1], maxSeriesPerMetric: 100 });
   const counts = async (backend = 'redis') => {
     const out: string[] = [];
-    await registry.write(out);
+    await writeExposition(registry.collect(), out);
     const exp = parseExposition(out.join(''));
     const of = (name: string) => valueOf(exp, name, { backend });
     return { get: of('django_cache_get_total'), hits: of('django_cache_get_hits_total'), misses: of('django_cache_get_misses_total'), fail: of('django_cache_get_fail_total') };

@@ -3,11 +3,12 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { readConfig } from '../../src/config.js';
 import { metricsHandler } from '../../src/exposition/handler.js';
+import { writeExposition } from '../../src/exposition/prometheus-text.js';
 import { respondWithMetrics } from '../../src/exposition/respond.js';
 import { CHUNK_PARTS } from '../../src/exposition/scrape-body.js';
 import { scrapeFunction, sourceOf, type ScrapeSource } from '../../src/exposition/scrape-source.js';
 import { start } from '../../src/start.js';
-import type { Distribution } from '../../src/state.js';
+import type { Distribution, RunningDistribution } from '../../src/state.js';
 import { Registry } from '../../src/store/registry.js';
 import { HTTP } from '../../views/index.js';
 import { parseExposition, valueOf } from '../support/exposition.js';
@@ -24,7 +25,7 @@ function registrySource(): ScrapeSource {
     counter.add([`/r${i}`, 'http', 'GET'], i);
     histogram.observeWith([`/r${i}`, 'GET'], i / SERIES);
   }
-  return (out, take) => registry.write(out, take);
+  return (out, take) => writeExposition(registry.collect(), out, take);
 }
 
 interface Reply {
@@ -262,7 +263,7 @@ describe('the in-app handler', () => {
   });
 
   test('a route match that throws drops only the scrape\'s own view: the scrape is served, one contained failure', async () => {
-    vi.spyOn(distribution.http, 'matchRoute').mockImplementation(() => {
+    vi.spyOn(distribution as RunningDistribution, 'servingMetrics').mockImplementation(() => {
       throw new Error('recorder broken');
     });
     const reply = await get(port);

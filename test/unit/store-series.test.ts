@@ -1,12 +1,13 @@
 import { expect, test } from 'vitest';
 import { HTTP } from '../../views/index.js';
+import { writeExposition } from '../../src/exposition/prometheus-text.js';
 import { Registry } from '../../src/store/registry.js';
 
 const NAME = 'django_http_responses_total_by_status_view_method_total';
 
 async function exposition(registry: Registry): Promise<string[]> {
   const out: string[] = [];
-  await registry.write(out);
+  await writeExposition(registry.collect(), out);
   return out.join('').split('\n').filter((l) => l.startsWith(`${NAME}{`));
 }
 

@@ -1,0 +1,104 @@
+import { performance } from 'node:perf_hooks';
+import type { FamilySnapshot, HistogramPoint, HistogramSnapshot, Point, ValuePoint } from '../store/snapshot.js';
+import { escapeLabelValue, familyHeader, formatFloat } from './format.js';
+import type { TakeParts } from './scrape-source.js';
+
+/** Longest stretch a scrape keeps the event loop, in milliseconds. */
+const SLICE_MS = 10;
+
+/**
+ * Writes collected families as the Prometheus 0.0.4 text format into `out`. A scrape of tens of
+ * thousands of series takes longer than an app can stall, so the work is cut into slices of at
+ * most SLICE_MS with the event loop given back between them. `take` sees the text after every
+ * series, so a response can send it on as it grows (see ScrapeSource).
+ */
+export async function writeExposition(snapshots: Iterable<FamilySnapshot>, out: string[], take?: TakeParts): Promise<void> {
+  let sliceStart = performance.now();
+  for (const snapshot of snapshots) {
+    out.push(familyHeader(snapshot.name, snapshot.def.help, snapshot.def.type));
+    for (const _ of snapshot.def.type === 'histogram' ? histogramLines(snapshot as HistogramSnapshot, out) : valueLines(snapshot, out)) {
+      const reading = take?.(out);
+      if (reading !== undefined) await reading;
+      if (performance.now() - sliceStart < SLICE_MS) continue;
+      await fullLoopTurn();
+      sliceStart = performance.now();
+    }
+  }
+}
+
+/** A counter's or gauge's samples, pausing (yield) after each series. */
+function* valueLines(snapshot: FamilySnapshot, out: string[]): Generator<void, void, undefined> {
+  const { name, def } = snapshot;
+  for (const point of snapshot.points as Iterable<ValuePoint>) {
+    out.push(`${name}${rendered(point, def.labels, bracesOf)} ${formatFloat(point.value)}\n`);
+    yield;
+  }
+}
+
+/** A histogram's `_bucket` (cumulative), `_count` and `_sum` samples, pausing after each series. */
+function* histogramLines(snapshot: HistogramSnapshot, out: string[]): Generator<void, void, undefined> {
+  const { name, def } = snapshot;
+  const leTexts = leTextsOf(snapshot.bounds);
+  for (const point of snapshot.points as Iterable<HistogramPoint>) {
+    const { braces, beforeLe, afterLe } = rendered(point, def.labels, histogramLabels);
+    const { counts } = point;
+    let cumulative = 0;
+    for (let i = 0; i < leTexts.length; i++) {
+      cumulative += counts[i]!;
+      out.push(`${name}_bucket{${beforeLe}${leTexts[i]}${afterLe}} ${formatFloat(cumulative)}\n`);
+    }
+    out.push(`${name}_count${braces} ${formatFloat(point.count)}\n${name}_sum${braces} ${formatFloat(point.sum)}\n`);
+    yield;
+  }
+}
+
+type Pairs = ReadonlyArray<readonly [name: string, text: string]>;
+
+/**
+ * A point's rendered labels: computed on its first write and, for the store's series (which keep
+ * an `outputCache` slot), kept there, so that a scrape only concatenates.
+ */
+function rendered<T>(point: Point & { outputCache?: unknown }, familyLabels: readonly string[], render: (pairs: Pairs) => T): T {
+  const cached = point.outputCache;
+  if (cached !== undefined) return cached as T;
+  const names = (point as { labelNames?: readonly string[] }).labelNames ?? familyLabels;
+  // Pairs sorted by label name (E7).
+  const pairs = names.map((n, i) => [n, `${n}="${escapeLabelValue(point.labels[i] ?? '')}"`] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const text = render(pairs);
+  if ('outputCache' in point) point.outputCache = text;
+  return text;
+}
+
+function bracesOf(pairs: Pairs): string {
+  return pairs.length ? `{${pairs.map((p) => p[1]).join(',')}}` : '';
+}
+
+/** Histograms need the pairs split around `le` as well. */
+function histogramLabels(pairs: Pairs): { braces: string; beforeLe: string; afterLe: string } {
+  return {
+    braces: bracesOf(pairs),
+    beforeLe: pairs.filter((p) => p[0] < 'le').map((p) => p[1] + ',').join(''),
+    afterLe: pairs.filter((p) => p[0] > 'le').map((p) => ',' + p[1]).join(''),
+  };
+}
+
+/** `le="…"` texts of a bucket layout, formatted once per layout. */
+const leTextCache = new WeakMap<readonly number[], readonly string[]>();
+function leTextsOf(bounds: readonly number[]): readonly string[] {
+  let texts = leTextCache.get(bounds);
+  if (texts === undefined) {
+    texts = [...bounds.map(formatFloat), '+Inf'].map((t) => `le="${t}"`);
+    leTextCache.set(bounds, texts);
+  }
+  return texts;
+}
+
+/**
+ * Lets one whole event-loop iteration (timers, I/O) run. One setImmediate is not enough: set
+ * from an I/O callback (the request, a drained response) it runs in that same iteration's check
+ * phase, before any timer, and two slices would run back to back.
+ */
+async function fullLoopTurn(): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}
