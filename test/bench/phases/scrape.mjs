@@ -32,10 +32,14 @@ async function scrapeOnce(server, { gzip = false } = {}) {
 
 async function measure(server, opts) {
   const requests = scrapeRequests(opts.routes);
+  // Heap retained for the series (after a full GC), before any traffic and after the first scrape
+  // (which fills any per-series render cache): what each driven label set costs to keep.
+  const heapBefore = (await server.snapshot({ gc: true })).heapUsed;
   const t0 = performance.now();
   await driveRequests(server.port, requests);
   const driveSec = (performance.now() - t0) / 1000;
   const first = await scrapeOnce(server);
+  const heapAfter = (await server.snapshot({ gc: true })).heapUsed;
   // How many of the driven route templates made it into the exposition (caps and overflow show here).
   const routesSeen = new Set([...first.body.matchAll(/g\d+\/r(\d+)\b/g)].map((m) => m[1])).size;
   const overflow = first.body.includes('otel_metric_overflow');
@@ -61,6 +65,7 @@ async function measure(server, opts) {
     gzipMaxBlockMs: Math.max(...gzipped.map((r) => r.maxBlockMs)),
     routesSeen,
     overflow,
+    heapBytesPerRequest: (heapAfter - heapBefore) / requests.length,
   };
 }
 
@@ -69,13 +74,14 @@ export async function scrapePhase(variants, opts, failures, log) {
   const results = {};
   for (const v of variants.filter(hasScrape)) {
     const env = { BENCH_ROUTES: String(opts.routes), ...v.scrapeEnv };
-    const res = await guarded(v, () => withServer(() => startServer(v, { env }), (server) => measure(server, opts)));
+    const res = await guarded(v, () => withServer(() => startServer(v, { env, nodeArgs: ['--expose-gc'] }), (server) => measure(server, opts)));
     if (!res) continue;
     results[v.name] = res;
     log(`  scrape ${v.name}: ${res.lines} lines, ${res.ms.toFixed(1)} ms (first ${res.firstMs.toFixed(1)}), `
       + `block ${res.maxBlockMs.toFixed(1)} ms (in a scrape during which the server waited ${res.blockedScrapeCpuWaitMs.toFixed(1)} ms for a CPU), `
       + `gzip scrapes ${res.gzipMs.toFixed(1)} ms with block ${res.gzipMaxBlockMs.toFixed(1)} ms, `
-      + `${res.routesSeen}/${opts.routes} routes, drive ${res.driveSec.toFixed(1)} s`);
+      + `${res.routesSeen}/${opts.routes} routes, drive ${res.driveSec.toFixed(1)} s, `
+      + `heap retained ${res.heapBytesPerRequest.toFixed(0)} bytes per driven label set`);
   }
   return results;
 }
