@@ -29,6 +29,8 @@ export interface Config {
   httpPath: HttpPath;
   /** Register import-in-the-middle's ESM loader and start every instrumentation at once (src/otel/esm-hook.ts). */
   esmHook: boolean;
+  /** Expose the Node.js runtime families (prom-client's default metrics). */
+  runtimeMetrics: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -169,5 +171,6 @@ export function readConfig(env: Env = process.env, log: Logger = logLine): Confi
     // The instrumentation-http path makes spans (through a TracerProvider the app registers); pick it when the user asked for traces.
     httpPath: httpMode === 'auto' ? (tracing !== 'none' && tracing !== '' ? 'otel' : 'fast') : httpMode,
     esmHook: read('PROMETHEUS_ESM_HOOK', bool, false),
+    runtimeMetrics: read('PROMETHEUS_RUNTIME_METRICS', bool, true),
   };
 }
