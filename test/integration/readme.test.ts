@@ -38,6 +38,7 @@ const OBSERVED_BY: Record<string, [file: string, title: string]> = {
   PROMETHEUS_HTTP_INSTRUMENTATION: [SETTINGS, 'PROMETHEUS_HTTP_INSTRUMENTATION=otel: one server span per request, made by the TracerProvider the app registers'],
   OTEL_TRACES_EXPORTER: [SETTINGS, 'PROMETHEUS_HTTP_INSTRUMENTATION=auto with OTEL_TRACES_EXPORTER=%s: spans %j'],
   PROMETHEUS_ESM_HOOK: ['test/integration/startup.test.ts', 'a CommonJS app with PROMETHEUS_ESM_HOOK=true: the loader'],
+  PROMETHEUS_RUNTIME_METRICS: ['test/integration/runtime-metrics.test.ts', '=false: no runtime family; the django families unchanged'],
   OTEL_SDK_DISABLED: ['test/integration/activation.test.ts', 'OTEL_SDK_DISABLED=true: no metrics server, the app serves, the API is a no-op'],
   OTEL_SERVICE_NAME: [SETTINGS, 'the service_name label of target_info (with PROMETHEUS_OTEL_INFO=true), and nowhere else: no log line, no other label'],
 };

@@ -198,6 +198,20 @@ describe('the same series as prom-client collectDefaultMetrics() in the same pro
   });
 });
 
+describe('stop()', () => {
+  test('ends the sampling: a GC after it is not counted, and collecting still works', async () => {
+    const stopped = startRuntimeMetrics();
+    const gcCount = () => points([...stopped.collector.collect()].find((s) => s.name === 'nodejs_gc_duration_seconds')).reduce((n, p) => n + (p as HistogramPoint).count, 0);
+    stopped.stop();
+    const before = gcCount();
+    forceGc();
+    // Long enough for GC entries to reach a live observer (see the forced-GC test above).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(gcCount()).toBe(before);
+    expect([...stopped.collector.collect()].map((s) => s.name)).toEqual(RUNTIME_FAMILIES.map((f) => f.name));
+  });
+});
+
 describe('containment', () => {
   test('a failing part drops only its own families, reported once as ODM001', () => {
     const lines: string[] = [];
