@@ -174,7 +174,8 @@ describe('the runtime collector (Linux)', () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     const p50 = value(collect(), 'nodejs_eventloop_lag_p50_seconds');
     expect(p50).toBeGreaterThan(0.009);
-    expect(p50).toBeLessThan(0.02);
+    // Unshifted it would read the 50 ms resolution; the margin is for a loaded machine's late timers.
+    expect(p50).toBeLessThan(0.03);
   });
 });
 
