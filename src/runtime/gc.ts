@@ -54,7 +54,7 @@ export function startGcObserver(): GcObserver {
   );
   observer.observe({ entryTypes: ['gc'] });
   return {
-    collect: () => [{ def: RUNTIME.gcDuration, name: RUNTIME.gcDuration.name, bounds: GC_BUCKETS, points: byKind.values() } as FamilySnapshot],
+    collect: () => [{ def: RUNTIME.gcDuration, name: RUNTIME.gcDuration.name, bounds: GC_BUCKETS, points: [...byKind.values()] } as FamilySnapshot],
     stop: () => observer.disconnect(),
   };
 }
