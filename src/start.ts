@@ -15,6 +15,7 @@ import { logLine, type Logger } from './log.js';
 import { startLazyMeterSdk } from './otel/lazy-sdk.js';
 import { eagerActivation, lazyActivation } from './otel/package-loads.js';
 import { currentDistribution, setDistribution, type Distribution, type RunningDistribution } from './state.js';
+import { startRuntimeMetrics } from './runtime/index.js';
 import { Registry } from './store/registry.js';
 
 export interface StartOptions {
@@ -47,6 +48,10 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
   const activate = config.esmHook ? eagerActivation() : lazyActivation();
   const context = { config, registry, meterProvider, log, activate };
   const disables = [disableHttp, enableFrameworkAdapters(http, activate), enableDbInstrumentation(context), enableCacheInstrumentation(context)];
+  if (config.runtimeMetrics) {
+    const runtime = startRuntimeMetrics();
+    disables.push(registry.addCollector('runtime', runtime.collector), runtime.stop);
+  }
 
   const scrape = scrapeFunction(async (out, take) => {
     await writeExposition(registry.collect(), out, take);

@@ -2,7 +2,8 @@ import { family, type FamilyDef, type MergeRule } from './family.js';
 
 /**
  * The Node.js runtime families, exactly as prom-client 15's `collectDefaultMetrics()` exposes them
- * on Linux (names, HELP, types, labels, GC buckets, and each gauge's cross-process `aggregator`),
+ * on Linux (names, HELP, types, labels, GC buckets, and each gauge's cross-process `aggregator`, but
+ * for the start time),
  * so the nodejs-mixin and community Node.js dashboards read them unchanged. Never namespaced.
  */
 type RuntimeInput = Omit<FamilyDef, 'group' | 'merge' | 'labels'> & { labels?: readonly string[]; merge?: MergeRule };
@@ -29,7 +30,8 @@ export const RUNTIME = {
   cpuUser: counter('process_cpu_user_seconds_total', 'Total user CPU time spent in seconds.'),
   cpuSystem: counter('process_cpu_system_seconds_total', 'Total system CPU time spent in seconds.'),
   cpu: counter('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.'),
-  startTime: gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.', 'omit'),
+  // prom-client omits it from a merge, which empties uptime panels: the first process's value instead.
+  startTime: gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.', 'first'),
   residentMemory: gauge('process_resident_memory_bytes', 'Resident memory size in bytes.'),
   virtualMemory: gauge('process_virtual_memory_bytes', 'Virtual memory size in bytes.'),
   heapBytes: gauge('process_heap_bytes', 'Process heap size in bytes.'),

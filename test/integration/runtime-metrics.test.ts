@@ -32,6 +32,33 @@ describe('PROMETHEUS_RUNTIME_METRICS', () => {
     expect(valueOf(exp, 'process_cpu_seconds_total')).toBeGreaterThan(0);
   });
 
+  test('every series the nodejs-mixin panels query has a sample, and its NodejsDown alert (absent(nodejs_version_info)) stays silent', async () => {
+    // A 1 MB young generation: loading the app surely runs the scavenges the GC panel reads.
+    const app = await start({ NODE_OPTIONS: '--max-semi-space-size=1' });
+    const exp = await app.scrape();
+    const sampled = (name: string) => exp.samples.filter((s) => s.name === name).length;
+    // The queried series (prom-client names): version, event loop lag, heap, GC, CPU, memory, start time, handles/requests.
+    const queried = [
+      'nodejs_version_info',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_total_bytes',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_heap_space_size_used_bytes',
+      'nodejs_gc_duration_seconds_sum',
+      'nodejs_gc_duration_seconds_count',
+      'process_cpu_user_seconds_total',
+      'process_cpu_system_seconds_total',
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'process_start_time_seconds',
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+    ];
+    expect(queried.filter((name) => sampled(name) === 0)).toEqual([]);
+    const version = exp.samples.filter((s) => s.name === 'nodejs_version_info');
+    expect(version.map((s) => s.value)).toEqual([1]);
+  });
+
   test('=false: no runtime family; the django families unchanged', async () => {
     const app = await start({ PROMETHEUS_RUNTIME_METRICS: 'false' });
     const exp = await app.scrape();

@@ -15,7 +15,7 @@ describe('a freshly started distribution, no traffic', () => {
 
   beforeAll(async () => {
     // No dedicated server and no runtime metrics: the exposition is the 34 families alone.
-    const config = readConfig({ PROMETHEUS_METRICS_EXPORT_PORT: 'off' }, (line) => {
+    const config = readConfig({ PROMETHEUS_METRICS_EXPORT_PORT: 'off', PROMETHEUS_RUNTIME_METRICS: 'false' }, (line) => {
       throw new Error(`unexpected log line: ${line}`);
     });
     distribution = (await start({ config }))!;
@@ -40,6 +40,12 @@ describe('the catalog', () => {
       if (f.type === 'counter') expect(f.name, f.name).toMatch(/_total$/);
       expect(f.buckets !== undefined, f.name).toBe(f.type === 'histogram');
     }
+  });
+
+  test('every family declares how it merges across processes: counters and histograms sum, the migration gauges take the max', () => {
+    const rules = Object.fromEntries(ALL_FAMILIES.map((f) => [f.name, f.merge]));
+    for (const f of ALL_FAMILIES) if (f.type !== 'gauge') expect(rules[f.name], f.name).toBe('sum');
+    expect(Object.values(MIGRATIONS).map((f) => f.merge)).toEqual(['max', 'max']);
   });
 
   test('the latency layout feeds #3, #5 and the DB query histogram; the body layout #11 and #15 (E4, E5)', () => {

@@ -21,6 +21,7 @@ const DEFAULTS: Config = {
   dbErrorType: 'pep249',
   maxSeriesPerMetric: 10000,
   otelInfo: false,
+  runtimeMetrics: true,
   serviceName: undefined,
   httpPath: 'fast',
   esmHook: false,
@@ -40,6 +41,7 @@ test('empty values count as unset', () => {
 describe('valid values', () => {
   test.each<[Record<string, string>, Partial<Config>]>([
     [{ OTEL_SDK_DISABLED: 'true' }, { sdkDisabled: true }],
+    [{ PROMETHEUS_RUNTIME_METRICS: 'off' }, { runtimeMetrics: false }],
     [{ PROMETHEUS_METRIC_NAMESPACE: 'shop' }, { namespace: 'shop' }],
     [{ PROMETHEUS_METRIC_NAMESPACE: '_Shop_2_' }, { namespace: '_Shop_2_' }],
     [{ PROMETHEUS_LATENCY_BUCKETS: '0.1, 0.5 ,2' }, { latencyBuckets: [0.1, 0.5, 2] }],
