@@ -7,7 +7,7 @@ export const USAGE = `usage: node test/bench/run.mjs [flags]
   --warmup=S            warm-up seconds before each measured run, excluded from figures (default 2)
   --connections=N       load generator connections (default 32)
   --settle=S            before each throughput run, wait up to S s for other processes to go quiet (default 5; 0 = off)
-  --only=a,b            variants to run (bare is always included): bare, ours-fast, ours-otel,
+  --only=a,b            variants to run (bare is always included): bare, ours-fast, ours-noruntime, ours-otel,
                         ours-baseline (with BENCH_BASELINE=<a built checkout>),
                         prom-client, prom-bundle, otel-stock
   --phases=a,b          startup,throughput,scrape,memory (default all)

@@ -19,6 +19,12 @@ export const VARIANTS = [
     env: { PROMETHEUS_HTTP_INSTRUMENTATION: 'fast', PROMETHEUS_METRICS_EXPORT_ADDRESS: '127.0.0.1' },
   },
   {
+    // The same without the runtime metrics: what they cost per request.
+    name: 'ours-noruntime', label: 'otel-django-metrics, fast path, PROMETHEUS_RUNTIME_METRICS=false', app: 'bare.mjs', ours: true,
+    preload: OUR_PRELOAD, metricsPortEnv: 'PROMETHEUS_METRICS_EXPORT_PORT', scrapeEnv: oursScrapeEnv,
+    env: { PROMETHEUS_HTTP_INSTRUMENTATION: 'fast', PROMETHEUS_METRICS_EXPORT_ADDRESS: '127.0.0.1', PROMETHEUS_RUNTIME_METRICS: 'false' },
+  },
+  {
     name: 'ours-otel', label: 'otel-django-metrics, instrumentation-http path', app: 'bare.mjs', ours: true,
     preload: OUR_PRELOAD, metricsPortEnv: 'PROMETHEUS_METRICS_EXPORT_PORT', scrapeEnv: oursScrapeEnv,
     env: { PROMETHEUS_HTTP_INSTRUMENTATION: 'otel', PROMETHEUS_METRICS_EXPORT_ADDRESS: '127.0.0.1' },
