@@ -29,8 +29,10 @@ export async function writeExposition(snapshots: Iterable<FamilySnapshot>, out: 
 /** A counter's or gauge's samples, pausing (yield) after each series. */
 function* valueLines(snapshot: FamilySnapshot, out: string[]): Generator<void, void, undefined> {
   const { name, def } = snapshot;
-  for (const point of snapshot.points as Iterable<ValuePoint>) {
-    out.push(`${name}${rendered(point, def.labels, bracesOf)} ${formatFloat(point.value)}\n`);
+  for (const point of snapshot.points as Iterable<ValuePoint & Cached>) {
+    // The cached text inline: a call per series is a measurable share of a 24k-series scrape.
+    const braces = (point.outputCache as string | undefined) ?? render(point, def.labels, bracesOf);
+    out.push(`${name}${braces} ${formatFloat(point.value)}\n`);
     yield;
   }
 }
@@ -39,8 +41,8 @@ function* valueLines(snapshot: FamilySnapshot, out: string[]): Generator<void, v
 function* histogramLines(snapshot: HistogramSnapshot, out: string[]): Generator<void, void, undefined> {
   const { name, def } = snapshot;
   const leTexts = leTextsOf(snapshot.bounds);
-  for (const point of snapshot.points as Iterable<HistogramPoint>) {
-    const { braces, beforeLe, afterLe } = rendered(point, def.labels, histogramLabels);
+  for (const point of snapshot.points as Iterable<HistogramPoint & Cached>) {
+    const { braces, beforeLe, afterLe } = (point.outputCache as HistogramLabels | undefined) ?? render(point, def.labels, histogramLabels);
     const { counts } = point;
     let cumulative = 0;
     for (let i = 0; i < leTexts.length; i++) {
@@ -54,17 +56,18 @@ function* histogramLines(snapshot: HistogramSnapshot, out: string[]): Generator<
 
 type Pairs = ReadonlyArray<readonly [name: string, text: string]>;
 
+/** The store's series keep an `outputCache` slot; points made by collectors have none. */
+type Cached = { outputCache?: unknown };
+
 /**
- * A point's rendered labels: computed on its first write and, for the store's series (which keep
- * an `outputCache` slot), kept there, so that a scrape only concatenates.
+ * A point's rendered labels, on its first write; for the store's series they are kept in the
+ * series' `outputCache` slot, so that later scrapes only concatenate.
  */
-function rendered<T>(point: Point & { outputCache?: unknown }, familyLabels: readonly string[], render: (pairs: Pairs) => T): T {
-  const cached = point.outputCache;
-  if (cached !== undefined) return cached as T;
+function render<T>(point: Point & Cached, familyLabels: readonly string[], format: (pairs: Pairs) => T): T {
   const names = (point as { labelNames?: readonly string[] }).labelNames ?? familyLabels;
   // Pairs sorted by label name (E7).
   const pairs = names.map((n, i) => [n, `${n}="${escapeLabelValue(point.labels[i] ?? '')}"`] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
-  const text = render(pairs);
+  const text = format(pairs);
   if ('outputCache' in point) point.outputCache = text;
   return text;
 }
@@ -73,8 +76,14 @@ function bracesOf(pairs: Pairs): string {
   return pairs.length ? `{${pairs.map((p) => p[1]).join(',')}}` : '';
 }
 
+interface HistogramLabels {
+  braces: string;
+  beforeLe: string;
+  afterLe: string;
+}
+
 /** Histograms need the pairs split around `le` as well. */
-function histogramLabels(pairs: Pairs): { braces: string; beforeLe: string; afterLe: string } {
+function histogramLabels(pairs: Pairs): HistogramLabels {
   return {
     braces: bracesOf(pairs),
     beforeLe: pairs.filter((p) => p[0] < 'le').map((p) => p[1] + ',').join(''),

@@ -1,8 +1,9 @@
 import { Family, type SeriesBase } from './family.js';
-import type { CounterSnapshot } from './snapshot.js';
+import type { CounterSnapshot, Exemplar } from './snapshot.js';
 
 interface CounterSeries extends SeriesBase {
   value: number;
+  exemplar: Exemplar | undefined;
 }
 
 /** A monotonic counter family. Unlabelled families always have their one series, from 0 (E8). */
@@ -11,7 +12,7 @@ export class Counter extends Family<CounterSeries> {
   private readonly single: CounterSeries | undefined = this.def.labels.length === 0 ? this.create([]) : undefined;
 
   protected create(labels: readonly string[], labelNames?: readonly string[]): CounterSeries {
-    return { labels, labelNames, value: 0, outputCache: undefined };
+    return { labels, labelNames, value: 0, exemplar: undefined, outputCache: undefined };
   }
 
   /** Unlabelled increment (the hot path of most request counters). */

@@ -1,12 +1,14 @@
 import type { FamilyDef } from '../../views/index.js';
 import { Family, type FamilyOptions, type SeriesBase } from './family.js';
-import type { HistogramSnapshot } from './snapshot.js';
+import type { Exemplar, HistogramSnapshot } from './snapshot.js';
 
 interface HistogramSeries extends SeriesBase {
   /** Per-bucket (not cumulative) counts; the last slot is `+Inf`. */
   readonly counts: Float64Array;
   sum: number;
   count: number;
+  /** Allocated with the first exemplar: most series never get one. */
+  exemplars: Array<Exemplar | undefined> | undefined;
 }
 
 /** An explicit-bucket histogram family. */
@@ -24,7 +26,7 @@ export class Histogram extends Family<HistogramSeries> {
   }
 
   protected create(labels: readonly string[], labelNames?: readonly string[]): HistogramSeries {
-    return { labels, labelNames, counts: new Float64Array(this.bounds.length + 1), sum: 0, count: 0, outputCache: undefined };
+    return { labels, labelNames, counts: new Float64Array(this.bounds.length + 1), sum: 0, count: 0, exemplars: undefined, outputCache: undefined };
   }
 
   /** Unlabelled observation. */

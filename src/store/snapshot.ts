@@ -7,6 +7,18 @@ import type { FamilyDef } from '../../views/index.js';
  * scrape); each one is read in one synchronous step, so an output sees each series consistent.
  */
 
+/**
+ * An observed value with the labels that tie it to a trace, as OpenMetrics exemplars carry them.
+ * A counter series keeps one, a histogram series one per bucket; outputs without exemplars
+ * (Prometheus 0.0.4 text) ignore them.
+ */
+export interface Exemplar {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+  /** Seconds since the epoch. */
+  readonly timestamp: number;
+}
+
 /** One series: label values in the family's declared label order. */
 export interface Point {
   readonly labels: readonly string[];
@@ -15,6 +27,8 @@ export interface Point {
 /** A counter's or gauge's series. */
 export interface ValuePoint extends Point {
   readonly value: number;
+  /** A counter's latest exemplar, if one was recorded. */
+  readonly exemplar?: Exemplar | undefined;
 }
 
 /** A histogram's series: `counts` per bucket (not cumulative), the `+Inf` bucket last. */
@@ -22,6 +36,8 @@ export interface HistogramPoint extends Point {
   readonly counts: ArrayLike<number>;
   readonly sum: number;
   readonly count: number;
+  /** Each bucket's latest exemplar (same indexes as `counts`), once any was recorded. */
+  readonly exemplars?: ReadonlyArray<Exemplar | undefined> | undefined;
 }
 
 interface SnapshotOf<T extends FamilyDef['type'], P extends Point> {
