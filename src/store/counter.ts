@@ -11,8 +11,8 @@ export class Counter extends Family<CounterSeries> {
   /** The unlabelled series, present from startup. */
   private readonly single: CounterSeries | undefined = this.def.labels.length === 0 ? this.create([]) : undefined;
 
-  protected create(labels: readonly string[], labelNames?: readonly string[]): CounterSeries {
-    return { labels, labelNames, value: 0, exemplar: undefined, outputCache: undefined };
+  protected create(labels: readonly string[]): CounterSeries {
+    return { labels, value: 0, exemplar: undefined, outputCache: undefined };
   }
 
   /** Unlabelled increment (the hot path of most request counters). */

@@ -51,7 +51,7 @@ export abstract class Family<S extends SeriesBase> {
     this.depth = def.labels.length;
   }
 
-  protected abstract create(labels: readonly string[], labelNames?: readonly string[]): S;
+  protected abstract create(labels: readonly string[]): S;
 
   /** The series for label values given in declared order (a missing value counts as ''). */
   protected find(values: readonly string[]): S {
@@ -71,8 +71,10 @@ export abstract class Family<S extends SeriesBase> {
     const found = level.get(value) as S | undefined;
     if (found !== undefined) return found;
     if (this.created.length >= this.options.maxSeries) return this.overflowSeries();
-    const labels: string[] = [];
-    for (let i = 0; i < this.depth; i++) labels.push(values[i] ?? '');
+    // Exactly `depth` slots (an array grown by push reserves room for 17), copied from the
+    // caller's tuple, which it reuses.
+    const labels = new Array<string>(this.depth);
+    for (let i = 0; i < this.depth; i++) labels[i] = values[i] ?? '';
     const series = this.create(labels);
     level.set(value, series);
     this.created.push(series);
@@ -82,7 +84,8 @@ export abstract class Family<S extends SeriesBase> {
   private overflowSeries(): S {
     if (this.overflow === undefined) {
       this.options.onOverflow(this.name, this.options.maxSeries);
-      this.overflow = this.create(OVERFLOW_LABELS.values, OVERFLOW_LABELS.names);
+      // The one series with label names of its own: the others do not spend a field on it.
+      this.overflow = Object.assign(this.create(OVERFLOW_LABELS.values), { labelNames: OVERFLOW_LABELS.names });
     }
     return this.overflow;
   }

@@ -7,8 +7,8 @@ interface GaugeSeries extends SeriesBase {
 
 /** A labelled gauge family whose series are set, never incremented (migration gauges). */
 export class Gauge extends Family<GaugeSeries> {
-  protected create(labels: readonly string[], labelNames?: readonly string[]): GaugeSeries {
-    return { labels, labelNames, value: 0, outputCache: undefined };
+  protected create(labels: readonly string[]): GaugeSeries {
+    return { labels, value: 0, outputCache: undefined };
   }
 
   set(values: readonly string[], value: number): void {

@@ -25,8 +25,8 @@ export class Histogram extends Family<HistogramSeries> {
     this.single = def.labels.length === 0 ? this.create([]) : undefined;
   }
 
-  protected create(labels: readonly string[], labelNames?: readonly string[]): HistogramSeries {
-    return { labels, labelNames, counts: new Float64Array(this.bounds.length + 1), sum: 0, count: 0, exemplars: undefined, outputCache: undefined };
+  protected create(labels: readonly string[]): HistogramSeries {
+    return { labels, counts: new Float64Array(this.bounds.length + 1), sum: 0, count: 0, exemplars: undefined, outputCache: undefined };
   }
 
   /** Unlabelled observation. */
