@@ -65,7 +65,6 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
     config,
     registry,
     http,
-    servingMetrics: (req) => http.servingMetrics(req),
     scrape,
     metricsPort: server?.port ?? Promise.resolve(undefined),
     async shutdown() {

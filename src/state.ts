@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { Config } from './config.js';
 import type { HttpRecorder } from './http/recorder.js';
 import type { Registry } from './store/registry.js';
@@ -17,8 +16,6 @@ export interface Distribution {
 export interface RunningDistribution extends Distribution {
   readonly registry: Registry;
   readonly http: HttpRecorder;
-  /** The in-app metrics handler serves `req`: see `HttpRecorder.servingMetrics`. */
-  servingMetrics(req: IncomingMessage): ((bytes: number) => void) | undefined;
 }
 
 /**

@@ -25,7 +25,7 @@ export function metricsHandler(): NodeHandler {
       return;
     }
     // Only the scrape's own request measurement depends on it: a failure drops that, not the scrape.
-    const onBody = contain('metrics handler route match', () => d.servingMetrics(req));
+    const onBody = contain('metrics handler route match', () => d.http.servingMetrics(req));
     respondWithMetrics(sourceOf(d.scrape), req, res, onBody);
   });
   return Object.assign(handler, { [kMetricsHandler]: true as const });

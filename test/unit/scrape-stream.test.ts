@@ -263,7 +263,7 @@ describe('the in-app handler', () => {
   });
 
   test('a route match that throws drops only the scrape\'s own view: the scrape is served, one contained failure', async () => {
-    vi.spyOn(distribution as RunningDistribution, 'servingMetrics').mockImplementation(() => {
+    vi.spyOn((distribution as RunningDistribution).http, 'servingMetrics').mockImplementation(() => {
       throw new Error('recorder broken');
     });
     const reply = await get(port);
