@@ -31,6 +31,12 @@ export interface Config {
   esmHook: boolean;
   /** Expose the Node.js runtime families (prom-client's default metrics). */
   runtimeMetrics: boolean;
+  /** Count bulk writes of registered models by affected rows (metrics.md section 6). */
+  exportModelBulk: boolean;
+  /** Read migration sources into the two migration gauges (metrics.md section 7). */
+  exportMigrations: boolean;
+  /** Re-read every migration source this often; 0 = only after runs through an instrumented tool. */
+  migrationsRefreshSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -172,5 +178,9 @@ export function readConfig(env: Env = process.env, log: Logger = logLine): Confi
     httpPath: httpMode === 'auto' ? (tracing !== 'none' && tracing !== '' ? 'otel' : 'fast') : httpMode,
     esmHook: read('PROMETHEUS_ESM_HOOK', bool, false),
     runtimeMetrics: read('PROMETHEUS_RUNTIME_METRICS', bool, true),
+    exportModelBulk: read('PROMETHEUS_EXPORT_MODEL_BULK', bool, false),
+    exportMigrations: read('PROMETHEUS_EXPORT_MIGRATIONS', bool, false),
+    // A day at most: a longer period is a mistake, and the timer must fit setInterval's 32-bit delay.
+    migrationsRefreshSeconds: read('PROMETHEUS_MIGRATIONS_REFRESH_SECONDS', integer(0, 86_400), 0),
   };
 }

@@ -12,6 +12,10 @@ import { HttpRecorder } from './http/recorder.js';
 import { installResponseTracker } from './http/response-tracker.js';
 import { subscribeServerRequests } from './http/server-hooks.js';
 import { logLine, type Logger } from './log.js';
+import { enableMigrationSources } from './migrations/index.js';
+import { MigrationTracker } from './migrations/tracker.js';
+import { enableModelInstrumentation } from './models/index.js';
+import { ModelRecorder } from './models/recorder.js';
 import { startLazyMeterSdk } from './otel/lazy-sdk.js';
 import { eagerActivation, lazyActivation } from './otel/package-loads.js';
 import { currentDistribution, setDistribution, type Distribution, type RunningDistribution } from './state.js';
@@ -38,6 +42,8 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
 
   const registry = new Registry(config, log);
   const http = new HttpRecorder(registry, config.trustProxy);
+  const models = new ModelRecorder(registry, config.exportModelBulk);
+  const migrations = new MigrationTracker(registry, { enabled: config.exportMigrations, refreshSeconds: config.migrationsRefreshSeconds, log });
   const meterSdk = startLazyMeterSdk(config, log);
   const { meterProvider } = meterSdk;
 
@@ -48,6 +54,8 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
   const activate = config.esmHook ? eagerActivation() : lazyActivation();
   const context = { config, registry, meterProvider, log, activate };
   const disables = [disableHttp, enableFrameworkAdapters(http, activate), enableDbInstrumentation(context), enableCacheInstrumentation(context)];
+  // The migration gauges follow the models in the exposition, then the runtime families.
+  disables.push(enableModelInstrumentation(context), registry.addCollector('migrations', migrations.collector), enableMigrationSources(context, migrations), () => migrations.stop());
   if (config.runtimeMetrics) {
     const runtime = startRuntimeMetrics();
     disables.push(registry.addCollector('runtime', runtime.collector), runtime.stop);
@@ -65,6 +73,8 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
     config,
     registry,
     http,
+    models,
+    migrations,
     scrape,
     metricsPort: server?.port ?? Promise.resolve(undefined),
     async shutdown() {

@@ -1,5 +1,7 @@
 import type { Config } from './config.js';
 import type { HttpRecorder } from './http/recorder.js';
+import type { MigrationTracker } from './migrations/tracker.js';
+import type { ModelRecorder } from './models/recorder.js';
 import type { Registry } from './store/registry.js';
 
 /** A running distribution, as `start()` gives it to the app. */
@@ -16,6 +18,8 @@ export interface Distribution {
 export interface RunningDistribution extends Distribution {
   readonly registry: Registry;
   readonly http: HttpRecorder;
+  readonly models: ModelRecorder;
+  readonly migrations: MigrationTracker;
 }
 
 /**

@@ -3,11 +3,10 @@ import { contain } from '../contain.js';
 import { onceLogger, type Logger } from '../log.js';
 import { Counter } from './counter.js';
 import type { FamilyOptions } from './family.js';
-import { Gauge } from './gauge.js';
 import { Histogram } from './histogram.js';
 import type { Collector, FamilySnapshot } from './snapshot.js';
 
-type AnyFamily = Counter | Gauge | Histogram;
+type AnyFamily = Counter | Histogram;
 
 export interface RegistryOptions {
   namespace: string;
@@ -16,9 +15,10 @@ export interface RegistryOptions {
 }
 
 /**
- * The 34 django-prometheus families, created up front so that every one has HELP/TYPE (and the
- * unlabelled ones their zero samples) from the moment the distribution starts (E8), and the
- * collectors whose families are computed when a collection asks.
+ * The django-prometheus counters and histograms, created up front so that every one has HELP/TYPE
+ * (and the unlabelled ones their zero samples) from the moment the distribution starts (E8), and
+ * the collectors whose families are computed when a collection asks. The catalog's gauges (the
+ * migration gauges) are such collected values: their collector always yields them.
  */
 export class Registry {
   private readonly families = new Map<FamilyDef, AnyFamily>();
@@ -29,6 +29,7 @@ export class Registry {
     const onOverflow = (name: string, limit: number) =>
       warnOnce(name, `${name} reached PROMETHEUS_MAX_SERIES_PER_METRIC=${limit}; further label sets are counted under otel_metric_overflow="true"`);
     for (const def of ALL_FAMILIES) {
+      if (def.type === 'gauge') continue;
       const familyOptions: FamilyOptions = { name: this.exposedName(def), maxSeries: options.maxSeriesPerMetric, onOverflow };
       this.families.set(def, create(def, familyOptions, options.latencyBuckets));
     }
@@ -40,10 +41,6 @@ export class Registry {
 
   histogram(def: FamilyDef): Histogram {
     return this.get(def, Histogram);
-  }
-
-  gauge(def: FamilyDef): Gauge {
-    return this.get(def, Gauge);
   }
 
   /** The name a family is exposed under: the django groups take the namespace prefix, runtime families never do. */
@@ -83,12 +80,5 @@ export class Registry {
 }
 
 function create(def: FamilyDef, options: FamilyOptions, latency: readonly number[]): AnyFamily {
-  switch (def.type) {
-    case 'counter':
-      return new Counter(def, options);
-    case 'gauge':
-      return new Gauge(def, options);
-    case 'histogram':
-      return new Histogram(def, options, bucketBounds(def.buckets ?? 'latency', latency));
-  }
+  return def.type === 'counter' ? new Counter(def, options) : new Histogram(def, options, bucketBounds(def.buckets ?? 'latency', latency));
 }

@@ -25,6 +25,9 @@ const DEFAULTS: Config = {
   serviceName: undefined,
   httpPath: 'fast',
   esmHook: false,
+  exportModelBulk: false,
+  exportMigrations: false,
+  migrationsRefreshSeconds: 0,
 };
 
 test('an empty environment gives the documented defaults and prints nothing', () => {
@@ -71,6 +74,10 @@ describe('valid values', () => {
     [{ OTEL_SERVICE_NAME: '   ' }, { serviceName: undefined }],
     [{ PROMETHEUS_ESM_HOOK: 'true' }, { esmHook: true }],
     [{ PROMETHEUS_ESM_HOOK: 'off' }, { esmHook: false }],
+    [{ PROMETHEUS_EXPORT_MODEL_BULK: 'yes' }, { exportModelBulk: true }],
+    [{ PROMETHEUS_EXPORT_MIGRATIONS: 'true' }, { exportMigrations: true }],
+    [{ PROMETHEUS_MIGRATIONS_REFRESH_SECONDS: '30' }, { migrationsRefreshSeconds: 30 }],
+    [{ PROMETHEUS_MIGRATIONS_REFRESH_SECONDS: '86400' }, { migrationsRefreshSeconds: 86400 }],
   ])('%j', (env, expected) => {
     expect(read(env)).toStrictEqual({ config: { ...DEFAULTS, ...expected }, lines: [] });
   });
@@ -134,6 +141,11 @@ describe('an invalid value is one line naming variable, value and reason; then t
     ['PROMETHEUS_HTTP_INSTRUMENTATION', 'turbo', 'expected one of auto, fast, otel'],
     ['PROMETHEUS_ESM_HOOK', 'auto', 'expected true/false/1/0/yes/no/on/off'],
     ['OTEL_EXPORTER_PROMETHEUS_PORT', 'abc', 'not an integer'],
+    ['PROMETHEUS_EXPORT_MODEL_BULK', 'sometimes', 'expected true/false/1/0/yes/no/on/off'],
+    ['PROMETHEUS_EXPORT_MIGRATIONS', '2', 'expected true/false/1/0/yes/no/on/off'],
+    ['PROMETHEUS_MIGRATIONS_REFRESH_SECONDS', '-5', 'not an integer'],
+    ['PROMETHEUS_MIGRATIONS_REFRESH_SECONDS', '1.5', 'not an integer'],
+    ['PROMETHEUS_MIGRATIONS_REFRESH_SECONDS', '86401', 'out of range 0-86400'],
   ])('%s=%j', (name, raw, reason) => {
     expect(read({ [name]: raw })).toStrictEqual({ config: DEFAULTS, lines: [`invalid ${name}="${raw}" (${reason}); using default`] });
   });

@@ -1,0 +1,17 @@
+import { aliasFromRules, DEFAULT_ALIAS, type DbTarget } from '../db/aliases.js';
+import { DB_STATE } from '../db/runtime.js';
+import { currentDistribution } from '../state.js';
+
+/**
+ * The `connection` label of a migration source: the DB alias of metrics.md section 4, as the DB
+ * families name the same database. A `setDbAlias` on any of `objects` (the tool's instance, its
+ * pool or client) wins, then the first matching PROMETHEUS_DB_ALIASES rule, then `default`.
+ */
+export function migrationConnection(target: DbTarget | undefined, objects: readonly unknown[] = []): string {
+  for (const object of objects) {
+    const alias = typeof object === 'object' && object !== null ? DB_STATE.overrides.get(object) : undefined;
+    if (alias !== undefined) return alias;
+  }
+  const rules = currentDistribution()?.config.dbAliases ?? [];
+  return (target === undefined ? undefined : aliasFromRules(rules, target)) ?? DEFAULT_ALIAS;
+}

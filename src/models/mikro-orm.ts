@@ -1,0 +1,5 @@
+import type { Disable } from '../otel/package-loads.js';
+
+export function enableMikroOrmModels(): Disable {
+  return () => {};
+}

@@ -1,0 +1,36 @@
+/** The public model API, re-exported by src/index.ts (metrics.md section 6). */
+import { contain } from '../contain.js';
+import { currentModelRecorder } from './recorder.js';
+import { registerModel } from './registrations.js';
+import { isSequelizeModel, watchSequelizeModel } from './sequelize.js';
+
+export { withModelOperations } from './prisma.js';
+
+/**
+ * Registers a Sequelize model (from `define` or a `Model` subclass), a TypeORM entity class or a
+ * MikroORM entity class under `name`: its inserts, updates and deletes are counted in the three
+ * django_model_*_total families, whose `{model="<name>"}` series exist from now on. Registering
+ * again is a no-op; a second name for the same target is logged and the first kept. Returns
+ * `target`; never throws.
+ */
+export function exportModelOperations<T extends object>(target: T, name: string): T {
+  contain('exportModelOperations', () => {
+    const model = registerModel(target, name, 'exportModelOperations');
+    if (model === undefined) return;
+    currentModelRecorder()?.labelsOf(model);
+    // Entity classes of TypeORM and MikroORM are counted by the subscriber installed in each
+    // DataSource or MikroORM instance; a Sequelize model carries its own hooks.
+    if (isSequelizeModel(target)) watchSequelizeModel(target);
+  });
+  return target;
+}
+
+/**
+ * `exportModelOperations` as a class decorator: `@ExportModelOperations('dog')`, with TypeScript's
+ * legacy decorators and with standard ones alike.
+ */
+export function ExportModelOperations(name: string): <T extends abstract new (...args: never[]) => unknown>(target: T, context?: unknown) => void {
+  return (target) => {
+    exportModelOperations(target, name);
+  };
+}

@@ -1,0 +1,5 @@
+import type { Disable } from '../otel/package-loads.js';
+
+export function enableTypeormModels(): Disable {
+  return () => {};
+}
