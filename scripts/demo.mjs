@@ -14,7 +14,10 @@ const START_TIMEOUT_MS = 60_000;
 const PROGRESS_MS = 5_000;
 const smoke = process.argv.includes('--smoke');
 
-/** A few dozen requests over every kind of route: hits and misses, a 404 with and without a route, the 500. */
+/**
+ * A few dozen requests over every kind of route: hits and misses, a 404 with and without a route,
+ * the 500, and one item created, updated and deleted through the registered model.
+ */
 const TRAFFIC = [
   ...repeat(3, '/'),
   ...repeat(3, '/api/items/1', '/api/items/2', '/api/items/3', '/api/items/4', '/api/items/5'),
@@ -24,6 +27,9 @@ const TRAFFIC = [
   ...repeat(3, '/health'),
   ...repeat(2, '/no/such/page'),
   ...repeat(2, { path: '/api/items/2', headers: { 'X-Requested-With': 'XMLHttpRequest' } }),
+  { method: 'POST', path: '/api/items', json: { id: 6, name: 'speaker' } },
+  { method: 'PATCH', path: '/api/items/6', json: { stock: 3 } },
+  { method: 'DELETE', path: '/api/items/6' },
   '/metrics',
 ];
 
@@ -40,6 +46,8 @@ const env = {
   ...process.env,
   PORT: process.env.PORT ?? '8000',
   PROMETHEUS_METRICS_EXPORT_PORT: process.env.PROMETHEUS_METRICS_EXPORT_PORT ?? '9464',
+  // The migration gauges are opt-in, as in django-prometheus: the demo shows them.
+  PROMETHEUS_EXPORT_MIGRATIONS: process.env.PROMETHEUS_EXPORT_MIGRATIONS ?? 'true',
 };
 const metricsUrl = `http://localhost:${env.PROMETHEUS_METRICS_EXPORT_PORT}/metrics`;
 
@@ -112,12 +120,16 @@ function listeningPort(child) {
 }
 
 async function send(base, request) {
-  const { path, headers } = typeof request === 'string' ? { path: request } : request;
-  const res = await fetch(base + path, { headers });
+  const { method = 'GET', path, headers = {}, json } = typeof request === 'string' ? { path: request } : request;
+  const body = json === undefined ? undefined : JSON.stringify(json);
+  const res = await fetch(base + path, { method, body, headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' } });
   await res.arrayBuffer();
 }
 
-/** What is wrong with one scrape of the dedicated port: missing HTTP families, or traffic not counted. */
+/**
+ * What is wrong with one scrape of the dedicated port: missing HTTP families, traffic not counted,
+ * or the model's writes and the migrations not shown.
+ */
 async function checkMetrics() {
   const { HTTP } = await import('../dist/views/index.js');
   let text;
@@ -130,8 +142,18 @@ async function checkMetrics() {
   const problems = Object.values(HTTP)
     .filter((family) => !types.has(family.name))
     .map((family) => `missing ${family.name}`);
-  const requests = /^django_http_requests_before_middlewares_total (\S+)$/m.exec(text)?.[1];
-  if (Number(requests) !== TRAFFIC.length) problems.push(`django_http_requests_before_middlewares_total is ${requests}, expected ${TRAFFIC.length}`);
+  const expected = {
+    django_http_requests_before_middlewares_total: TRAFFIC.length,
+    'django_model_inserts_total{model="item"}': 1,
+    'django_model_updates_total{model="item"}': 1,
+    'django_model_deletes_total{model="item"}': 1,
+    'django_migrations_applied_total{connection="default"}': 3,
+    'django_migrations_unapplied_total{connection="default"}': 0,
+  };
+  for (const [series, value] of Object.entries(expected)) {
+    const found = text.split('\n').find((line) => line.startsWith(`${series} `))?.slice(series.length + 1);
+    if (Number(found) !== value) problems.push(`${series} is ${found}, expected ${value}`);
+  }
   return problems;
 }
 

@@ -1,26 +1,20 @@
 // An express 5 app as users write it; started with `node --import otel-django-metrics/register`,
-// it needs no metrics code except the optional in-app endpoint and a view name for the health route.
+// it needs no metrics code except the optional in-app endpoint, a view name for the health route
+// and the registration of the model whose writes it wants counted.
 import express from 'express';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { metricsHandler, setViewName } from 'otel-django-metrics';
+import { exportModelOperations, metricsHandler, setViewName } from 'otel-django-metrics';
+import { DataTypes } from 'sequelize';
 import { openCache } from '../shared/cache.mjs';
 import { openDatabase } from '../shared/database.mjs';
 
-const ITEMS = [
-  [1, 'keyboard'],
-  [2, 'mouse'],
-  [3, 'monitor'],
-  [4, 'headset'],
-  [5, 'webcam'],
-];
-
 const db = await openDatabase();
 const cache = await openCache();
-await db.query('CREATE TABLE IF NOT EXISTS items (id integer PRIMARY KEY, name text NOT NULL)');
-await db.query(
-  `INSERT INTO items (id, name) VALUES ${ITEMS.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ')} ON CONFLICT (id) DO NOTHING`,
-  ITEMS.flat(),
+// Writes go through the model: each create, save and destroy counts in django_model_*_total{model="item"}.
+const Item = exportModelOperations(
+  db.sequelize.define('Item', { id: { type: DataTypes.INTEGER, primaryKey: true }, name: DataTypes.TEXT, stock: DataTypes.INTEGER }, { tableName: 'items', timestamps: false }),
+  'item',
 );
 
 const app = express();
@@ -41,6 +35,25 @@ app.get('/api/items/:id', async (req, res) => {
   if (item === undefined) return res.status(404).json({ error: 'no such item' });
   await cache.set(key, JSON.stringify(item));
   res.json(item);
+});
+
+app.post('/api/items', express.json(), async (req, res) => {
+  const item = await Item.create({ id: Number(req.body.id), name: String(req.body.name) });
+  res.status(201).json(item);
+});
+
+app.patch('/api/items/:id', express.json(), async (req, res) => {
+  const item = await Item.findByPk(Number(req.params.id) || 0);
+  if (item === null) return res.status(404).json({ error: 'no such item' });
+  await item.update({ stock: Number(req.body.stock) || 0 });
+  res.json(item);
+});
+
+app.delete('/api/items/:id', async (req, res) => {
+  const item = await Item.findByPk(Number(req.params.id) || 0);
+  if (item === null) return res.status(404).json({ error: 'no such item' });
+  await item.destroy();
+  res.status(204).end();
 });
 
 app.get('/api/slow', async (req, res) => {
