@@ -96,22 +96,26 @@ function render(o, results, argv) {
   lines.push(`${o.connections} keep-alive connection(s), ${o.warmup} warm-up requests uninstrumented, then ${o.windows} window(s) of ${o.requests}; the last window is reported.`);
   lines.push(`Node ${process.version}${o.nodeArgs.length ? ` (${o.nodeArgs.join(' ')})` : ''}. Command: node test/bench/instructions.mjs ${argv.join(' ')}`);
   lines.push(`Trees: ${trees.map((t) => `${t.label}=${t.path}`).join(', ')}. Preload runs: PROMETHEUS_METRICS_EXPORT_PORT=off.`);
+  lines.push(`JIT = Ir under V8's compilers (TurboFan jobs and their installation, Sparkplug, Maglev; instructions/callgrind.mjs JIT_ROOTS): `
+    + `a compile that lands in the window is a one-off, so "excl. JIT" is added Ir/request with every variant's JIT Ir taken out.`);
   lines.push('');
-  const head = ['framework', 'bare Ir/request'];
+  const head = ['framework', 'bare Ir/request (JIT)'];
   for (const [i, t] of trees.entries()) {
-    head.push(`${t.label}: added Ir/request`);
-    if (i > 0) head.push(`${t.label} / ${trees[0].label}`);
+    head.push(`${t.label}: added Ir/request (JIT)`, `${t.label}: added excl. JIT`);
+    if (i > 0) head.push(`${t.label} / ${trees[0].label}, excl. JIT`);
   }
   lines.push(`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`);
   const cell = (xs, f) => (xs.length > 1 ? `${f(mean(xs))} (${xs.map(f).join(' / ')})` : f(xs[0]));
   for (const fw of o.frameworks) {
     const bare = results[fw].bare;
-    const row = [FRAMEWORKS[fw].label, cell(bare, k)];
-    const added0 = results[fw][trees[0].label].map((x, r) => x - bare[r]);
+    const jit = results.jit[fw];
+    const row = [FRAMEWORKS[fw].label, `${cell(bare, k)} (${cell(jit.bare, k)})`];
+    const addedOf = (label) => results[fw][label].map((x, r) => x - bare[r]);
+    const exJit = (label) => addedOf(label).map((a, r) => a - (jit[label][r] - jit.bare[r]));
+    const exJit0 = exJit(trees[0].label);
     for (const [i, t] of trees.entries()) {
-      const added = results[fw][t.label].map((x, r) => x - bare[r]);
-      row.push(cell(added, signedK));
-      if (i > 0) row.push(cell(added.map((a, r) => a / added0[r]), (x) => `${x.toFixed(2)}x`));
+      row.push(`${cell(addedOf(t.label), signedK)} (${cell(jit[t.label], k)})`, cell(exJit(t.label), signedK));
+      if (i > 0) row.push(cell(exJit(t.label).map((a, r) => a / exJit0[r]), (x) => `${x.toFixed(2)}x`));
     }
     lines.push(`| ${row.join(' | ')} |`);
   }
@@ -122,8 +126,8 @@ function render(o, results, argv) {
       lines.push(`- ${FRAMEWORKS[fw].label}: ${parts.join(', ')}`);
     }
   }
-  lines.push('', 'Every window (k Ir/request; the first window of each process carries the cost of switching instrumentation on):');
-  for (const w of results.windows) lines.push(`- run ${w.run} ${w.fw} ${w.variant}: ${w.perRequest.map(k).join(', ')}`);
+  lines.push('', 'Every window (Ir/request, JIT in brackets; the first window of each process carries the cost of switching instrumentation on):');
+  for (const w of results.windows) lines.push(`- run ${w.run} ${w.fw} ${w.variant}: ${w.perRequest.map((x, i) => `${k(x)} (${k(w.jitPerRequest[i])})`).join(', ')}`);
   return lines.join('\n');
 }
 
@@ -134,9 +138,12 @@ async function main() {
   if (o.help) { console.log(USAGE); return 0; }
   const outDir = mkdtempSync(join(tmpdir(), 'odm-instructions-'));
   const variants = [{ label: 'bare', preload: null }, ...o.trees.map((t) => ({ label: t.label, preload: t.preload }))];
-  const results = { windows: [] };
+  const results = { windows: [], jit: {} };
   const log = (s) => console.log(s);
-  for (const fw of o.frameworks) results[fw] = Object.fromEntries(variants.map((v) => [v.label, []]));
+  for (const fw of o.frameworks) {
+    results[fw] = Object.fromEntries(variants.map((v) => [v.label, []]));
+    results.jit[fw] = Object.fromEntries(variants.map((v) => [v.label, []]));
+  }
   const jobs = [];
   for (let run = 1; run <= o.repeat; run++) {
     for (const fw of o.frameworks) for (const v of variants) jobs.push({ run, fw, v });
@@ -154,7 +161,8 @@ async function main() {
         log: (s) => log(`${tag}${s}`),
       });
       results[fw][v.label][run - 1] = r.irPerRequest.at(-1);
-      results.windows.push({ run, fw, variant: v.label, perRequest: r.irPerRequest });
+      results.jit[fw][v.label][run - 1] = r.jitPerRequest.at(-1);
+      results.windows.push({ run, fw, variant: v.label, perRequest: r.irPerRequest, jitPerRequest: r.jitPerRequest });
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.parallel, jobs.length) }, worker));

@@ -39,13 +39,45 @@ function callgrindControl(args) {
   });
 }
 
-/** Total Ir of one callgrind dump (its `totals:` line, else `summary:`); waits for the file to be complete. */
-async function readTotal(file) {
+/**
+ * Where V8's JIT compilers start, on any thread: background TurboFan jobs, their installation on
+ * the main thread, a synchronous optimisation, a Sparkplug batch, a Maglev job. A compile landing
+ * inside a measured window is a one-off, not a per-request cost, so it is reported apart.
+ */
+const JIT_ROOTS = /^v8::internal::(?:OptimizingCompileDispatcher::(?:CompileTask::RunInternal|InstallOptimizedFunctions)|Compiler::CompileOptimized|baseline::BaselineBatchCompiler::EnqueueFunction|maglev::MaglevConcurrentDispatcher::JobTask::Run)\(/;
+
+/** Ir spent under JIT_ROOTS (inclusive cost of the calls into them) in one callgrind dump's text. */
+function jitIr(text) {
+  const names = new Map(); // callgrind's name compression: "(id) name" once, "(id)" after
+  const name = (spec) => {
+    const m = /^\((\d+)\)(?: (.*))?$/.exec(spec);
+    if (!m) return spec;
+    if (m[2] !== undefined) names.set(m[1], m[2]);
+    return names.get(m[1]);
+  };
+  let fn = '';
+  let callee = '';
+  let callCost = false;
+  let ir = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('fn=')) fn = name(line.slice(3));
+    else if (line.startsWith('cfn=')) callee = name(line.slice(4));
+    else if (line.startsWith('calls=')) callCost = true; // the next cost line is the call's inclusive cost
+    else if (callCost && /^(?:[+-]?\d+|\*)\s/.test(line)) {
+      callCost = false;
+      if (JIT_ROOTS.test(callee) && !JIT_ROOTS.test(fn)) ir += Number(line.split(/\s+/)[1]);
+    }
+  }
+  return ir;
+}
+
+/** Total Ir of one callgrind dump and its JIT compilers' part; waits for the file to be complete (its closing `totals:` line). */
+async function readDump(file) {
   for (let i = 0; i < 200; i++) {
     if (existsSync(file)) {
       const text = readFileSync(file, 'utf8');
-      const m = /^totals:\s*(\d+)/m.exec(text) ?? /^summary:\s*(\d+)/m.exec(text);
-      if (m) return Number(m[1]);
+      const m = /^totals:\s*(\d+)/m.exec(text);
+      if (m) return { total: Number(m[1]), jit: jitIr(text) };
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -55,7 +87,7 @@ async function readTotal(file) {
 /**
  * Starts `node [--import preload] app` under callgrind, warms it with `warmup` requests of the
  * bench's mix, then measures `windows` windows of `requests` requests each. Returns
- * { irPerRequest: [per window], irTotal: [per window], served, wallMs }.
+ * { irPerRequest: [per window], jitPerRequest: [per window], irTotal: [per window], served, wallMs }.
  */
 export async function measure({ app, preload, env, outFile, warmup, requests, windows, connections, nodeArgs = [], valgrindArgs = [], log }) {
   const t0 = Date.now();
@@ -112,18 +144,22 @@ export async function measure({ app, preload, env, outFile, warmup, requests, wi
     log?.(`    listening after ${((tw - t0) / 1000).toFixed(1)} s, warm-up ${((Date.now() - tw) / 1000).toFixed(1)} s`);
     await callgrindControl(['-i', 'on', String(pid)]);
     const irTotal = [];
+    const jitTotal = [];
     for (let w = 1; w <= windows; w++) {
       const tm = Date.now();
       await load(requests);
       await callgrindControl(['-d', String(pid)]); // dumps this window's costs and zeroes the counters
-      irTotal.push(await readTotal(`${outFile}.${w}`));
-      log?.(`    window ${w}: ${requests} requests, ${(irTotal.at(-1) / requests / 1e3).toFixed(1)} k Ir/request (${((Date.now() - tm) / 1000).toFixed(1)} s)`);
+      const { total, jit } = await readDump(`${outFile}.${w}`);
+      irTotal.push(total);
+      jitTotal.push(jit);
+      log?.(`    window ${w}: ${requests} requests, ${(total / requests / 1e3).toFixed(1)} k Ir/request, JIT compile ${(jit / requests / 1e3).toFixed(1)} k (${((Date.now() - tm) / 1000).toFixed(1)} s)`);
     }
     await callgrindControl(['-i', 'off', String(pid)]);
     const servedCount = (await served()) - s0;
     const expected = warmup + windows * requests;
     if (servedCount !== expected) throw fail(`served ${servedCount} requests, expected ${expected}`);
-    return { irTotal, irPerRequest: irTotal.map((ir) => ir / requests), served: servedCount, wallMs: Date.now() - t0 };
+    const perRequest = (xs) => xs.map((ir) => ir / requests);
+    return { irTotal, irPerRequest: perRequest(irTotal), jitPerRequest: perRequest(jitTotal), served: servedCount, wallMs: Date.now() - t0 };
   } finally {
     child.kill('SIGKILL');
     await exited;

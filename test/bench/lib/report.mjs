@@ -60,7 +60,8 @@ function scrapeSection(r) {
     const x = r.scrape[v.name];
     const notes = [x.overflow ? 'overflow series present (series cap reached)' : ''].filter(Boolean).join('; ');
     return [v.name, fmt(x.requests), fmt(x.lines), fmt(x.bytes / 1024), fmt(x.firstMs, 1), fmt(x.ms, 1),
-      fmt(x.usPerLine, 2), fmt(x.gzipMs, 1), fmt(x.maxBlockMs, 1), fmt(x.blockedScrapeCpuWaitMs, 1), `${x.routesSeen}/${r.opts.routes}`, fmt(x.heapBytesPerRequest), notes || '-'];
+      fmt(x.usPerLine, 2), fmt(x.gzipMs, 1), fmt(x.maxBlockMs, 1), fmt(x.blockedScrapeCpuWaitMs, 1), `${x.routesSeen}/${r.opts.routes}`, fmt(x.heapBytesPerRequest),
+      x.store ? `**${fmt(x.store.median, 1)}** (${perRound(x.store.runs, 1)}; ${fmt(x.store.storeOnly, 1)} before the scrape)` : '-', notes || '-'];
   });
   return [
     `## Scrape cost`,
@@ -68,12 +69,16 @@ function scrapeSection(r) {
       + `and ${r.opts.scrapes} gzip scrapes (what Prometheus sends; medians). Lines = sample lines (comments excluded); us/line = median plain scrape ms / lines. `
       + `Longest block = the largest event-loop stall seen inside the server (2 ms interval-timer drift) during any of those scrapes; `
       + `CPU wait = how long the server waited for a CPU during that scrape (schedstat): a block no longer than the wait is the machine's, not the server's. `
-      + `Heap bytes per label set = heap used after a full GC once the traffic and the first scrape are done, less before the traffic, per driven request (one label set each). `
+      + `Heap bytes per label set = heap used after a full GC once the traffic and the first scrape are done, less before the traffic, per driven request (one label set each); `
+      + `it carries the HTTP traffic's leftovers and swings between runs. `
+      + `Store bytes per label set (ours) = the same without HTTP: in a fresh \`node --expose-gc --predictable\` process, the variant's built store takes the same label sets `
+      + `in the families a request records, then one full scrape into a discarding sink (filling any per-series render cache); heap after full GCs, less before, `
+      + `per label set; median of 3 processes (each run), and the store alone before the scrape (lib/store-memory.mjs). `
       + `Ours run with PROMETHEUS_MAX_SERIES_PER_METRIC=${OURS_SCRAPE_CAP} so every series is kept, like prom-client (our default cap is 10000); `
       + `stock OTel keeps its default 2000-series cap.`,
     '',
     table(['variant', 'requests', 'exposition lines', 'body KB', 'first scrape ms', 'scrape ms', 'us per line', 'gzip scrape ms',
-      'longest loop block ms', 'CPU wait in that scrape ms', 'routes in exposition', 'heap bytes per label set', 'notes'], rows),
+      'longest loop block ms', 'CPU wait in that scrape ms', 'routes in exposition', 'heap bytes per label set', 'store bytes per label set', 'notes'], rows),
   ].join('\n');
 }
 

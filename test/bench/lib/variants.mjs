@@ -1,5 +1,6 @@
 // The variants under test. Ours and stock OTel use the bare app plus a --import preload, exactly
-// as a user would run them; the two peers are in-app middleware.
+// as a user would run them; the two peers are in-app middleware. Ours name their checkout (`tree`),
+// whose built store the scrape phase also measures on its own (lib/store-memory.mjs).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -14,18 +15,18 @@ const oursScrapeEnv = { PROMETHEUS_MAX_SERIES_PER_METRIC: String(OURS_SCRAPE_CAP
 export const VARIANTS = [
   { name: 'bare', label: 'bare express 5 (reference)', app: 'bare.mjs' },
   {
-    name: 'ours-fast', label: 'otel-django-metrics, fast path', app: 'bare.mjs', ours: true,
+    name: 'ours-fast', label: 'otel-django-metrics, fast path', app: 'bare.mjs', ours: true, tree: ROOT,
     preload: OUR_PRELOAD, metricsPortEnv: 'PROMETHEUS_METRICS_EXPORT_PORT', scrapeEnv: oursScrapeEnv, memory: true,
     env: { PROMETHEUS_HTTP_INSTRUMENTATION: 'fast', PROMETHEUS_METRICS_EXPORT_ADDRESS: '127.0.0.1' },
   },
   {
     // The same without the runtime metrics: what they cost per request.
-    name: 'ours-noruntime', label: 'otel-django-metrics, fast path, PROMETHEUS_RUNTIME_METRICS=false', app: 'bare.mjs', ours: true,
+    name: 'ours-noruntime', label: 'otel-django-metrics, fast path, PROMETHEUS_RUNTIME_METRICS=false', app: 'bare.mjs', ours: true, tree: ROOT,
     preload: OUR_PRELOAD, metricsPortEnv: 'PROMETHEUS_METRICS_EXPORT_PORT', scrapeEnv: oursScrapeEnv,
     env: { PROMETHEUS_HTTP_INSTRUMENTATION: 'fast', PROMETHEUS_METRICS_EXPORT_ADDRESS: '127.0.0.1', PROMETHEUS_RUNTIME_METRICS: 'false' },
   },
   {
-    name: 'ours-otel', label: 'otel-django-metrics, instrumentation-http path', app: 'bare.mjs', ours: true,
+    name: 'ours-otel', label: 'otel-django-metrics, instrumentation-http path', app: 'bare.mjs', ours: true, tree: ROOT,
     preload: OUR_PRELOAD, metricsPortEnv: 'PROMETHEUS_METRICS_EXPORT_PORT', scrapeEnv: oursScrapeEnv,
     env: { PROMETHEUS_HTTP_INSTRUMENTATION: 'otel', PROMETHEUS_METRICS_EXPORT_ADDRESS: '127.0.0.1' },
   },
@@ -33,7 +34,7 @@ export const VARIANTS = [
   // compared with the code before it in the same interleaved run.
   ...(process.env.BENCH_BASELINE
     ? [{
-        name: 'ours-baseline', label: `otel-django-metrics at ${process.env.BENCH_BASELINE}, fast path`, app: 'bare.mjs', ours: true,
+        name: 'ours-baseline', label: `otel-django-metrics at ${process.env.BENCH_BASELINE}, fast path`, app: 'bare.mjs', ours: true, tree: process.env.BENCH_BASELINE,
         preload: `${process.env.BENCH_BASELINE}/dist/register.js`, metricsPortEnv: 'PROMETHEUS_METRICS_EXPORT_PORT', scrapeEnv: oursScrapeEnv,
         env: { PROMETHEUS_HTTP_INSTRUMENTATION: 'fast', PROMETHEUS_METRICS_EXPORT_ADDRESS: '127.0.0.1' },
       }]

@@ -6,6 +6,7 @@ import { scrapeRequests } from '../apps/routes.mjs';
 import { driveRequests, fetchText } from '../lib/http.mjs';
 import { startServer } from '../lib/server.mjs';
 import { median } from '../lib/stats.mjs';
+import { storeMemory } from '../lib/store-memory.mjs';
 import { hasScrape } from '../lib/variants.mjs';
 import { makeGuard, withServer } from './guard.mjs';
 
@@ -72,16 +73,23 @@ async function measure(server, opts) {
 export async function scrapePhase(variants, opts, failures, log) {
   const guarded = makeGuard('scrape', failures, log);
   const results = {};
+  const stores = new Map(); // per tree: variants of one checkout share its store
   for (const v of variants.filter(hasScrape)) {
     const env = { BENCH_ROUTES: String(opts.routes), ...v.scrapeEnv };
-    const res = await guarded(v, () => withServer(() => startServer(v, { env, nodeArgs: ['--expose-gc'] }), (server) => measure(server, opts)));
+    const res = await guarded(v, async () => {
+      const r = await withServer(() => startServer(v, { env, nodeArgs: ['--expose-gc'] }), (server) => measure(server, opts));
+      // The HTTP figure above swings with the traffic's garbage; this one, of the store alone, does not.
+      if (v.tree && !stores.has(v.tree)) stores.set(v.tree, await storeMemory(v.tree, { routes: opts.routes }));
+      return { ...r, store: v.tree ? stores.get(v.tree) : undefined };
+    });
     if (!res) continue;
     results[v.name] = res;
     log(`  scrape ${v.name}: ${res.lines} lines, ${res.ms.toFixed(1)} ms (first ${res.firstMs.toFixed(1)}), `
       + `block ${res.maxBlockMs.toFixed(1)} ms (in a scrape during which the server waited ${res.blockedScrapeCpuWaitMs.toFixed(1)} ms for a CPU), `
       + `gzip scrapes ${res.gzipMs.toFixed(1)} ms with block ${res.gzipMaxBlockMs.toFixed(1)} ms, `
       + `${res.routesSeen}/${opts.routes} routes, drive ${res.driveSec.toFixed(1)} s, `
-      + `heap retained ${res.heapBytesPerRequest.toFixed(0)} bytes per driven label set`);
+      + `heap retained ${res.heapBytesPerRequest.toFixed(0)} bytes per driven label set`
+      + (res.store ? `; store alone ${res.store.median.toFixed(0)} bytes per label set (runs ${res.store.runs.map((x) => x.toFixed(0)).join(' / ')})` : ''));
   }
   return results;
 }
