@@ -5,13 +5,19 @@ import { currentDistribution } from '../state.js';
 /**
  * The `connection` label of a migration source: the DB alias of metrics.md section 4, as the DB
  * families name the same database. A `setDbAlias` on any of `objects` (the tool's instance, its
- * pool or client) wins, then the first matching PROMETHEUS_DB_ALIASES rule, then `default`.
+ * pool or client) wins, then one on the pool a client came from (as for the DB families), then
+ * the first matching PROMETHEUS_DB_ALIASES rule, then `default`.
  */
 export function migrationConnection(target: DbTarget | undefined, objects: readonly unknown[] = []): string {
   for (const object of objects) {
-    const alias = typeof object === 'object' && object !== null ? DB_STATE.overrides.get(object) : undefined;
+    const alias = typeof object === 'object' && object !== null ? aliasOf(object) : undefined;
     if (alias !== undefined) return alias;
   }
   const rules = currentDistribution()?.config.dbAliases ?? [];
   return (target === undefined ? undefined : aliasFromRules(rules, target)) ?? DEFAULT_ALIAS;
+}
+
+function aliasOf(object: object): string | undefined {
+  const pool = DB_STATE.connections.get(object)?.pool;
+  return DB_STATE.overrides.get(object) ?? (pool === undefined ? undefined : DB_STATE.overrides.get(pool));
 }

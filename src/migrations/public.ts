@@ -1,5 +1,6 @@
 /** The public migration API, re-exported by src/index.ts (metrics.md section 7). */
 import { isValidAlias, DEFAULT_ALIAS } from '../db/aliases.js';
+import { contain } from '../contain.js';
 import { logLine } from '../log.js';
 import { currentMigrationTracker } from './index.js';
 import type { MigrationCounts, MigrationHandle } from './tracker.js';
@@ -24,16 +25,27 @@ let explicitSources = 0;
  * source is left out until it reads again.
  */
 export function trackMigrations(options: TrackMigrationsOptions): MigrationHandle {
-  const connection = options.connection ?? DEFAULT_ALIAS;
   const inert: MigrationHandle = { refresh: async () => {}, stop: () => {} };
+  if (typeof options !== 'object' || options === null) {
+    logLine('trackMigrations: expected an object { connection, applied, unapplied }; ignored');
+    return inert;
+  }
+  const connection = options.connection ?? DEFAULT_ALIAS;
   if (!isValidAlias(connection)) {
     logLine('trackMigrations: invalid connection (expected 1-64 characters of A-Z a-z 0-9 _ . -); ignored');
     return inert;
   }
   const tracker = currentMigrationTracker();
   if (tracker === undefined) return inert;
-  const read = async (): Promise<MigrationCounts> => ({ applied: await countOf(options.applied), unapplied: await countOf(options.unapplied) });
-  return tracker.add({ key: `trackMigrations#${++explicitSources}`, tool: 'trackMigrations', connection, read });
+  const { applied, unapplied } = options;
+  const read = async (): Promise<MigrationCounts> => ({ applied: await countOf(applied), unapplied: await countOf(unapplied) });
+  const handle = contain('trackMigrations', () => tracker.add({ key: `trackMigrations#${++explicitSources}`, tool: 'trackMigrations', connection, read }));
+  if (handle === undefined) return inert;
+  // The app awaits these: they must neither throw nor reject.
+  return {
+    refresh: () => contain('trackMigrations refresh', () => handle.refresh()) ?? Promise.resolve(),
+    stop: () => contain('trackMigrations stop', () => handle.stop()),
+  };
 }
 
 async function countOf(count: MigrationCount): Promise<number> {

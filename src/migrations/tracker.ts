@@ -1,4 +1,5 @@
 import { MIGRATIONS } from '../../views/migrations.js';
+import { contain } from '../contain.js';
 import type { Logger } from '../log.js';
 import type { Registry } from '../store/registry.js';
 import type { Collector, GaugeSnapshot, ValuePoint } from '../store/snapshot.js';
@@ -42,6 +43,8 @@ interface Entry {
   reading: Promise<void> | undefined;
   /** A refresh asked for while a read was in flight: read again when it ends. */
   again: boolean;
+  /** Handles not stopped yet: an identical source added twice stays until both are stopped. */
+  holders: number;
   stopped: boolean;
 }
 
@@ -83,7 +86,8 @@ export class MigrationTracker {
       },
     };
     if (options.enabled && options.refreshSeconds > 0) {
-      this.timer = setInterval(() => this.refreshAll(), options.refreshSeconds * 1000);
+      // Timer callbacks run outside any app call: a throw there would end the process.
+      this.timer = setInterval(() => contain('migrations refresh timer', () => this.refreshAll()), options.refreshSeconds * 1000);
       this.timer.unref();
     }
   }
@@ -96,17 +100,20 @@ export class MigrationTracker {
     if (!this.options.enabled) return INERT;
     let entry = this.entries.get(source.key);
     if (entry === undefined) {
-      entry = { source, counts: undefined, reading: undefined, again: false, stopped: false };
+      entry = { source, counts: undefined, reading: undefined, again: false, holders: 0, stopped: false };
       this.entries.set(source.key, entry);
       const added = entry;
-      setImmediate(() => void this.refresh(added));
+      setImmediate(() => contain('migrations first read', () => this.refresh(added)));
     }
     const tracked = entry;
+    tracked.holders++;
+    let held = true;
     return {
       refresh: () => this.refresh(tracked),
       stop: () => {
-        tracked.stopped = true;
-        if (this.entries.get(source.key) === tracked) this.entries.delete(source.key);
+        if (!held) return;
+        held = false;
+        if (--tracked.holders === 0) this.remove(tracked);
       },
     };
   }
@@ -118,8 +125,15 @@ export class MigrationTracker {
 
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
-    for (const entry of this.entries.values()) entry.stopped = true;
-    this.entries.clear();
+    for (const entry of [...this.entries.values()]) this.remove(entry);
+  }
+
+  private remove(entry: Entry): void {
+    entry.stopped = true;
+    if (this.entries.get(entry.source.key) !== entry) return;
+    this.entries.delete(entry.source.key);
+    // A source added again later starts a new outage count.
+    this.failing.delete(entry.source.key);
   }
 
   private refresh(entry: Entry): Promise<void> {
@@ -145,9 +159,11 @@ export class MigrationTracker {
     const { source } = entry;
     try {
       const counts = checked(await withinLimit(() => source.read()));
+      if (entry.stopped) return;
       entry.counts = counts;
       this.failing.delete(source.key);
     } catch (err) {
+      if (entry.stopped) return;
       entry.counts = undefined;
       // One line per outage, not one per refresh.
       if (this.failing.has(source.key)) return;
@@ -188,6 +204,9 @@ function checked(counts: MigrationCounts): MigrationCounts {
   return { applied: counts.applied, unapplied: counts.unapplied };
 }
 
+/** The error as one line: a multi-line message would split the warning, an empty one (a refused connect's AggregateError) would say nothing. */
 function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const { message, code, name } = (err ?? {}) as { message?: unknown; code?: unknown; name?: unknown };
+  const text = [message, code, name].find((part) => typeof part === 'string' && part.trim() !== '') ?? String(err);
+  return (text as string).replace(/\s+/g, ' ').trim();
 }
