@@ -1,6 +1,63 @@
+import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
+import { contain } from '../contain.js';
+import { commonJsExports } from '../otel/commonjs-exports.js';
 import type { Disable } from '../otel/package-loads.js';
+import { afterSettled, enableToolPatches, soon, wrapMethod, type Method } from './tool-runs.js';
 import type { MigrationTracker } from './tracker.js';
+import { UmzugSources, type UmzugLike, type UmzugStorages } from './umzug-source.js';
 
-export function enableUmzugMigrations(_tracker: MigrationTracker): Disable {
-  return () => {};
+/** Tested with umzug 3.8; relied on: the constructor resolves its migrations with `getMigrationsResolver`, as every 3.x does. */
+const UMZUG_VERSIONS = ['>=3.0.0 <4'];
+
+/**
+ * umzug: every `Umzug` constructed is a source. Its constructor calls the prototype's
+ * `getMigrationsResolver` once (`this.storage` already set); that call finds the instance, read
+ * soon off the app's stack. `up`/`down` re-read its source when they resolve or reject.
+ */
+export function enableUmzugMigrations(tracker: MigrationTracker): Disable {
+  let sources: UmzugSources | undefined;
+  const undo: Disable[] = [];
+  const patched = new WeakSet<object>();
+
+  const disablePatches = enableToolPatches('umzug', () => [
+    new InstrumentationNodeModuleDefinition(
+      'umzug',
+      UMZUG_VERSIONS,
+      (exported: unknown) => {
+        contain('umzug migrations patch', () => {
+          const umzug = commonJsExports(exported) as UmzugStorages & { Umzug?: { prototype: object } };
+          const prototype = umzug.Umzug?.prototype;
+          if (prototype === undefined || patched.has(prototype)) return;
+          patched.add(prototype);
+          const found = (sources ??= new UmzugSources(tracker, { SequelizeStorage: umzug.SequelizeStorage, JSONStorage: umzug.JSONStorage }));
+          undo.push(wrapMethod(prototype, 'getMigrationsResolver', (original) => discovering(original, found)));
+          const refreshAfter = afterSettled('umzug migrations run', (self) => found.runEnded(self as UmzugLike));
+          for (const name of ['up', 'down']) undo.push(wrapMethod(prototype, name, refreshAfter));
+        });
+        return exported;
+      },
+      (exported: unknown) => exported,
+    ),
+  ]);
+  return () => {
+    disablePatches();
+    for (const step of undo.splice(0)) step();
+    sources?.stop();
+  };
+}
+
+/** `getMigrationsResolver` also runs for lazily listed migrations at each read: an instance is found once. */
+function discovering(original: Method, sources: UmzugSources): Method {
+  const seen = new WeakSet<object>();
+  return function getMigrationsResolver(this: unknown): unknown {
+    const resolver = original.apply(this, arguments as unknown as unknown[]);
+    contain('umzug instance', () => {
+      const umzug = this as UmzugLike;
+      if (seen.has(umzug)) return;
+      seen.add(umzug);
+      // After the app's synchronous setup: the constructor has returned, a `setDbAlias` is seen.
+      soon('umzug migrations discovery', () => sources.constructed(umzug));
+    });
+    return resolver;
+  };
 }
