@@ -1,0 +1,119 @@
+import pg from 'pg';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { PG, reachable } from '../fixtures/db-services.mjs';
+import { counts, runSteps, type ModeRun, type Start, type Step } from '../fixtures/migrations-track-runs.js';
+import { containedFailures } from '../support/faults.js';
+
+/**
+ * node-pg-migrate 9 on real PostgreSQL: each runner() call is a source (database, table, folder),
+ * read after every run. The folder holds 3 migrations (and a hidden file, not one by its rules).
+ */
+const CJS = 'test/fixtures/migrations-node-pg-migrate-app.cjs';
+const ESM = 'test/fixtures/migrations-node-pg-migrate-app.mjs';
+const DATABASE = 'odm_mig_npm';
+const PREFIX = 'otel-django-metrics: ';
+// In CI a missing server fails the run; locally the suite is skipped.
+const required = process.env.CI === 'true';
+const available = await reachable(PG.port, PG.host);
+
+const ON = { PROMETHEUS_EXPORT_MIGRATIONS: 'true', PROMETHEUS_DB_ALIASES: `npm=${PG.host}:${PG.port}/${DATABASE}` };
+
+/** How each run starts its app; `connection` is the label its source gets, when it is found. */
+const MODES: Record<string, { start: Start; script: string; env: Record<string, string>; connection?: string }> = {
+  'plain, require': { start: 'plain', script: CJS, env: {} },
+  'require, databaseUrl': { start: 'preload', script: CJS, env: ON, connection: 'npm' },
+  'require, setting off': { start: 'preload', script: CJS, env: {} },
+  'require, tracker throwing': { start: 'faults', script: CJS, env: ON },
+  'plain, import': { start: 'plain', script: ESM, env: { NPM_CLIENT: '1' } },
+  'import with PROMETHEUS_ESM_HOOK, dbClient': { start: 'preload', script: ESM, env: { ...ON, PROMETHEUS_ESM_HOOK: 'true', NPM_CLIENT: '1' }, connection: 'npmclient' },
+  'import without the ESM hook': { start: 'preload', script: ESM, env: { ...ON, NPM_CLIENT: '1' } },
+};
+
+/** The app's runs and the gauges after each, for a mode whose source is found on `connection`. */
+function steps(connection: string | undefined): Step[] {
+  const after = (applied: number, unapplied: number) => (connection === undefined ? [] : counts(connection, applied, unapplied));
+  return [
+    { path: '/up-2', gauges: after(2, 1) },
+    { path: '/up', gauges: after(3, 0) },
+    { path: '/down', gauges: after(2, 1) },
+    // The same runs against a server that is down: the app gets the error; the source found for
+    // that database cannot be read (one line) and has no series.
+    { path: '/db-down', gauges: after(2, 1) },
+    { path: '/db-down', gauges: after(2, 1) },
+  ];
+}
+
+const DOWN = { error: 'connect ECONNREFUSED 127.0.0.1:1' };
+const OUTCOMES = [{ ran: ['1_one', '2_two'] }, { ran: ['3_three'] }, { ran: ['3_three'] }, DOWN, DOWN];
+const CANNOT_READ_DOWN = `${PREFIX}migrations: cannot read the node-pg-migrate migrations of connection "default"; left out until a read succeeds: connect ECONNREFUSED 127.0.0.1:1`;
+
+async function createDatabase(): Promise<void> {
+  const admin = new pg.Client({ ...PG });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+}
+
+describe.skipIf(!available && !required)(`node-pg-migrate runner() (${CJS}, ${ESM})`, () => {
+  let runs: Record<string, ModeRun>;
+
+  beforeAll(async () => {
+    await createDatabase();
+    const names = Object.keys(MODES);
+    const results = await Promise.all(
+      names.map((name, i) => {
+        const { start, script, env, connection } = MODES[name]!;
+        // Each run its own schema (migrations table and tables) and advisory lock.
+        return runSteps(script, start, { ...env, NPM_DATABASE: DATABASE, NPM_SCHEMA: `run_${i}`, NPM_LOCK: String(7000 + i) }, steps(connection));
+      }),
+    );
+    runs = Object.fromEntries(names.map((name, i) => [name, results[i]!]));
+  }, 90_000);
+
+  test(`the server answers on ${PG.host}:${PG.port}`, () => {
+    expect(available).toBe(true);
+  });
+
+  test('the app gets exactly the same migration runs and errors in every mode, and lives on', () => {
+    for (const [name, run] of Object.entries(runs)) {
+      expect(run.steps.map((s) => s.outcome), name).toEqual(OUTCOMES);
+      expect(run.alive, name).toBe(true);
+    }
+  });
+
+  for (const name of ['require, databaseUrl', 'import with PROMETHEUS_ESM_HOOK, dbClient']) {
+    const { connection } = MODES[name]!;
+    test(`${name}: 2 of 3 applied gives 2/1, the third run 3/0, a rollback 2/1, on connection "${connection}"`, () => {
+      expect(runs[name]!.steps.map((s) => s.gauges)).toEqual(steps(connection).map((s) => s.gauges));
+    });
+
+    test(`${name}: the database down gives one warning line for all its runs, and no series`, () => {
+      expect(runs[name]!.stderr).toEqual([CANNOT_READ_DOWN]);
+    });
+  }
+
+  test('PROMETHEUS_EXPORT_MIGRATIONS off: nothing read, no series, no line', () => {
+    const run = runs['require, setting off']!;
+    expect(run.steps.map((s) => s.gauges)).toEqual([[], [], [], [], []]);
+    expect(run.stderr).toEqual([]);
+  });
+
+  test('an ES module import without the ESM loader hook is not seen (node-pg-migrate is an ES module): no series, no line', () => {
+    const run = runs['import without the ESM hook']!;
+    expect(run.steps.map((s) => s.gauges)).toEqual([[], [], [], [], []]);
+    expect(run.stderr).toEqual([]);
+  });
+
+  test('the tracker throwing (ODM_FAULTS=recorders): no series; the migration sites are reported once each', () => {
+    const run = runs['require, tracker throwing']!;
+    expect(run.steps.map((s) => s.gauges)).toEqual([[], [], [], [], []]);
+    const sites = containedFailures(run.stderr.join('\n')).map((line) => /ODM001 (.+?) failed;/.exec(line)?.[1]);
+    expect(new Set(sites).size).toBe(sites.length);
+    expect(sites.filter((site) => /migration/.test(site ?? '')).sort()).toEqual(['collector migrations', 'node-pg-migrate migrations source']);
+    expect(run.stderr.filter((line) => !line.includes(' ODM001 '))).toEqual([]);
+  });
+});
