@@ -29,6 +29,8 @@ interface Instance {
 interface HookOptions {
   readonly model?: unknown;
   readonly fields?: unknown;
+  /** Set when Sequelize derived `fields` from the instance's changes (the app gave none). */
+  readonly defaultFields?: unknown;
 }
 
 type Hook = (instance: Instance, options?: HookOptions) => void;
@@ -116,8 +118,9 @@ function countInstance(instance: Instance, options: HookOptions | undefined, ope
 
 /**
  * Whether `save()` will send its UPDATE: Sequelize skips it when no stored field is to be saved
- * or nothing changed (a no-op save still runs `beforeUpdate`). `options.fields` already holds
- * the changed fields (and `updatedAt`) when the hooks run.
+ * or nothing changed (a no-op save still runs `beforeUpdate`). When the app gave no `fields`,
+ * Sequelize derived them from the changes already, so `changed()` (which builds an array) is
+ * asked only when the app named the fields itself.
  */
 function sendsUpdate(instance: Instance, options: HookOptions | undefined): boolean {
   const fields = options?.fields;
@@ -130,5 +133,5 @@ function sendsUpdate(instance: Instance, options: HookOptions | undefined): bool
       break;
     }
   }
-  return stored && instance.changed() !== false;
+  return stored && (options!.defaultFields !== undefined || instance.changed() !== false);
 }

@@ -104,6 +104,7 @@ describe('a `Model` class registered before its `init`', () => {
     }
   }
   class Kitten extends Cat {}
+  class Tabby extends Cat {}
 
   test('gets its hooks at `init`; its own static `init` runs as written', () => {
     exportModelOperations(Cat, 'unit_cat');
@@ -118,6 +119,16 @@ describe('a `Model` class registered before its `init`', () => {
     expect(ourHooks(Kitten)).toEqual(EACH_ONCE);
     await expect(Kitten.create({ name: 'kit' })).rejects.toThrow();
     expect(await counts('unit_cat')).toEqual([1, 0, 0]);
+  });
+
+  test("a subclass registered under its own name, sharing the parent's hooks, counts under its own name only", async () => {
+    exportModelOperations(Tabby, 'unit_tabby');
+    expect(ourHooks(Cat)).toEqual(EACH_ONCE);
+    await expect(Tabby.create({ name: 'tab' })).rejects.toThrow();
+    expect([await counts('unit_tabby'), await counts('unit_cat')]).toEqual([
+      [1, 0, 0],
+      [0, 0, 0],
+    ]);
   });
 });
 
