@@ -1,4 +1,4 @@
-import { contain, safe } from '../contain.js';
+import { safe } from '../contain.js';
 import type { AnyMethod } from '../db/own-methods.js';
 import { whenFulfilled } from './entity-bulk.js';
 import { registeredNameOf } from './entity-classes.js';
@@ -37,8 +37,8 @@ const persisting = {
 export function patchBroadcast(original: AnyMethod): AnyMethod {
   return function broadcastBeforeEventsForAll(this: unknown) {
     const { active, nested } = persisting;
-    persisting.active = true;
-    persisting.nested = contain('typeorm persistence', () => nestedEntities(this as SubjectExecutor));
+    persisting.active = false;
+    mark(this as SubjectExecutor);
     try {
       return Reflect.apply(original, this, arguments);
     } finally {
@@ -47,6 +47,12 @@ export function patchBroadcast(original: AnyMethod): AnyMethod {
     }
   };
 }
+
+/** Marks the persistence run; if that fails, the run is not marked and nothing of it is counted. */
+const mark = safe('typeorm persistence', (executor: SubjectExecutor) => {
+  persisting.nested = nestedEntities(executor);
+  persisting.active = true;
+});
 
 /** The entities of derived subjects, or `undefined` when every subject is one the app passed (the usual case: nothing allocated). */
 function nestedEntities(executor: SubjectExecutor): Set<unknown> | undefined {
