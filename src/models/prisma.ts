@@ -78,7 +78,7 @@ function instrument<T extends object>(prisma: T, models: unknown): T {
     }
     const registered = registerModel(targetOf(base, key), name, API);
     if (registered === undefined) continue;
-    contain(`${API} zero series`, () => currentModelRecorder()?.labelsOf(registered));
+    contain('model zero series', () => currentModelRecorder()?.labelsOf(registered));
     if (!chain?.counted.has(key)) counting.set(key, registered);
   }
   if (counting.size === 0) return prisma;
