@@ -1,8 +1,11 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import pg from 'pg';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PG, reachable } from '../fixtures/db-services.mjs';
-import { counts, runSteps, type ModeRun, type Start, type Step } from '../fixtures/migrations-track-runs.js';
+import { counts, runSteps, settledGauges, type ModeRun, type Start, type Step } from '../fixtures/migrations-track-runs.js';
 import { containedFailures } from '../support/faults.js';
+import { ROOT, spawnApp, type RunningApp } from '../support/processes.js';
 
 /**
  * node-pg-migrate 9 on real PostgreSQL: each runner() call is a source (database, table, folder),
@@ -47,15 +50,20 @@ const DOWN = { error: 'connect ECONNREFUSED 127.0.0.1:1' };
 const OUTCOMES = [{ ran: ['1_one', '2_two'] }, { ran: ['3_three'] }, { ran: ['3_three'] }, DOWN, DOWN];
 const CANNOT_READ_DOWN = `${PREFIX}migrations: cannot read the node-pg-migrate migrations of connection "default"; left out until a read succeeds: connect ECONNREFUSED 127.0.0.1:1`;
 
-async function createDatabase(): Promise<void> {
-  const admin = new pg.Client({ ...PG });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${DATABASE}`);
-  } finally {
-    await admin.end();
-  }
+/** The test's database, created once for both suites (each run in its own schema). */
+let created: Promise<void> | undefined;
+function createDatabase(): Promise<void> {
+  created ??= (async () => {
+    const admin = new pg.Client({ ...PG });
+    await admin.connect();
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+      await admin.query(`CREATE DATABASE ${DATABASE}`);
+    } finally {
+      await admin.end();
+    }
+  })();
+  return created;
 }
 
 describe.skipIf(!available && !required)(`node-pg-migrate runner() (${CJS}, ${ESM})`, () => {
@@ -116,4 +124,43 @@ describe.skipIf(!available && !required)(`node-pg-migrate runner() (${CJS}, ${ES
     expect(sites.filter((site) => /migration/.test(site ?? '')).sort()).toEqual(['collector migrations', 'node-pg-migrate migrations source']);
     expect(run.stderr.filter((line) => !line.includes(' ODM001 '))).toEqual([]);
   });
+});
+
+/**
+ * node-pg-migrate's CLI runs in a process of its own, without the preload: the app tracks the
+ * CLI's table and folder with trackMigrations (the documented recipe, in the fixture) and the
+ * refresh timer picks up each CLI run.
+ */
+const CLI_APP = 'test/fixtures/migrations-node-pg-migrate-cli-app.mjs';
+const CLI = `${ROOT}node_modules/node-pg-migrate/bin/node-pg-migrate.js`;
+
+describe.skipIf(!available && !required)(`node-pg-migrate's CLI, tracked with trackMigrations (${CLI_APP})`, () => {
+  const schema = 'cli';
+  let app: RunningApp;
+
+  /** One CLI run, as a deploy step would run it: no preload, the database in DATABASE_URL. */
+  const cli = (...args: string[]) =>
+    promisify(execFile)(process.execPath, [CLI, ...args, '--migrations-dir', 'test/fixtures/migrations-node-pg-migrate', '--schema', schema, '--create-schema', '--lock-value', '7100'], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: `postgres://${PG.user}@${PG.host}:${PG.port}/${DATABASE}` },
+    });
+
+  beforeAll(async () => {
+    await createDatabase();
+    app = await spawnApp(CLI_APP, {
+      env: { PROMETHEUS_EXPORT_MIGRATIONS: 'true', PROMETHEUS_MIGRATIONS_REFRESH_SECONDS: '1', NPM_DATABASE: DATABASE, NPM_SCHEMA: schema },
+    });
+  });
+  afterAll(() => app?.stop());
+
+  test('before any CLI run 0/3; after `up 2` 2/1; after `up` 3/0; after `down` 2/1, without restarting the app', async () => {
+    expect(await settledGauges(app, counts('default', 0, 3))).toEqual(counts('default', 0, 3));
+    await cli('up', '2');
+    expect(await settledGauges(app, counts('default', 2, 1))).toEqual(counts('default', 2, 1));
+    await cli('up');
+    expect(await settledGauges(app, counts('default', 3, 0))).toEqual(counts('default', 3, 0));
+    await cli('down');
+    expect(await settledGauges(app, counts('default', 2, 1))).toEqual(counts('default', 2, 1));
+    expect(app.stderr()).toBe('');
+  }, 60_000);
 });
