@@ -34,25 +34,34 @@ export function enableToolPatches(tool: string, definitions: () => Instrumentati
  * wrappers of the same method (another integration may patch it too, before or after): the undo
  * puts the original back only while ours is still the installed method; if someone wrapped ours
  * since, it stays in their chain and goes inert (calls straight through), so theirs is never
- * removed. No shimmer markers, so a shimmer-based wrapper treats ours as the original.
+ * removed. Ours carries no shimmer markers, so a shimmer-based patch applied after it treats it
+ * as the original; one applied before it can still unwrap itself through ours (shimmer calls the
+ * installed method's `__unwrap`), which takes it out from under ours.
  */
 export function wrapMethod(owner: object, name: string, wrap: (original: Method) => Method): Disable {
   const slots = owner as Record<string, unknown>;
-  const original = slots[name];
-  if (typeof original !== 'function') return () => {};
+  const found = slots[name];
+  if (typeof found !== 'function') return () => {};
   const own = Object.getOwnPropertyDescriptor(owner, name);
-  const wrapped = wrap(original as Method);
+  let original = found as Method;
+  const wrapped = wrap(function (this: unknown): unknown {
+    return original.apply(this, arguments as unknown as unknown[]);
+  });
   let active = true;
   const installed = function (this: unknown): unknown {
-    return (active ? wrapped : (original as Method)).apply(this, arguments as unknown as unknown[]);
+    return (active ? wrapped : original).apply(this, arguments as unknown as unknown[]);
   };
-  Object.defineProperty(installed, 'name', { value: (original as Method).name });
+  Object.defineProperty(installed, 'name', { value: original.name });
+  const beneath = (original as { __original?: unknown }).__original;
+  if (typeof (original as { __unwrap?: unknown }).__unwrap === 'function' && typeof beneath === 'function') {
+    Object.defineProperty(installed, '__unwrap', { value: () => (original = beneath as Method), configurable: true });
+  }
   Object.defineProperty(owner, name, { value: installed, writable: true, configurable: true, enumerable: own?.enumerable ?? false });
   return () => {
     active = false;
     if (slots[name] !== installed) return;
     if (own === undefined) delete slots[name];
-    else Object.defineProperty(owner, name, own);
+    else Object.defineProperty(owner, name, { ...own, value: original });
   };
 }
 

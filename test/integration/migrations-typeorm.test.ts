@@ -1,4 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import typeorm from 'typeorm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { reachable } from '../fixtures/db-services.mjs';
@@ -22,6 +23,7 @@ import {
   type ScriptStep,
   type ServerName,
 } from '../fixtures/migrations-knex-umzug-typeorm-runs.js';
+import { afterSettled, wrapMethod, type Method } from '../../src/migrations/tool-runs.js';
 import { valueOf, type Exposition } from '../support/exposition.js';
 import type { RunningApp } from '../support/processes.js';
 
@@ -225,3 +227,80 @@ for (const server of ['pg', 'mysql'] as const) {
     });
   });
 }
+
+/**
+ * DataSource#initialize is wrapped twice: by this source (to find it) and by the model-operations
+ * subscriber, which wraps with OTel's shimmer (`_wrap`/`_unwrap`). Either may come first.
+ */
+describe('our initialize wrapper composes with a shimmer wrapper of the same method, in either order', () => {
+  class Shimmer extends InstrumentationBase {
+    constructor() {
+      super('other', '0.0.0', { enabled: false });
+    }
+    protected override init() {
+      return [];
+    }
+    wrap(target: object, name: string, wrapper: (original: Method) => Method) {
+      this._wrap(target, name as never, wrapper as never);
+    }
+    unwrap(target: object, name: string) {
+      this._unwrap(target, name as never);
+    }
+  }
+
+  function setUp() {
+    const calls: string[] = [];
+    class Source {
+      async initialize() {
+        calls.push('original');
+        return this;
+      }
+    }
+    const theirs = (original: Method): Method =>
+      function (this: unknown) {
+        calls.push('theirs');
+        return original.apply(this, arguments as unknown as unknown[]);
+      };
+    const ours = afterSettled('test initialize', () => calls.push('ours, after it resolved'));
+    const run = async () => {
+      calls.length = 0;
+      await new Source().initialize();
+      return [...calls];
+    };
+    return { prototype: Source.prototype, theirs, ours, run, other: new Shimmer() };
+  }
+
+  test('theirs first (the load order): both run; their unwrap through ours takes theirs out; our disable then restores the original', async () => {
+    const { prototype, theirs, ours, run, other } = setUp();
+    const original = Object.getOwnPropertyDescriptor(prototype, 'initialize')!.value as unknown;
+    other.wrap(prototype, 'initialize', theirs);
+    const disable = wrapMethod(prototype, 'initialize', ours);
+    expect(await run()).toEqual(['theirs', 'original', 'ours, after it resolved']);
+    other.unwrap(prototype, 'initialize');
+    expect(await run()).toEqual(['original', 'ours, after it resolved']);
+    disable();
+    expect(Object.getOwnPropertyDescriptor(prototype, 'initialize')!.value).toBe(original);
+  });
+
+  test('theirs first (the load order): both run; our disable puts theirs back; their unwrap then restores the original', async () => {
+    const { prototype, theirs, ours, run, other } = setUp();
+    other.wrap(prototype, 'initialize', theirs);
+    const disable = wrapMethod(prototype, 'initialize', ours);
+    expect(await run()).toEqual(['theirs', 'original', 'ours, after it resolved']);
+    disable();
+    expect(await run()).toEqual(['theirs', 'original']);
+    other.unwrap(prototype, 'initialize');
+    expect(await run()).toEqual(['original']);
+  });
+
+  test('ours first: both run; our disable leaves theirs installed and ours inert; their unwrap then leaves only the original running', async () => {
+    const { prototype, theirs, ours, run, other } = setUp();
+    const disable = wrapMethod(prototype, 'initialize', ours);
+    other.wrap(prototype, 'initialize', theirs);
+    expect(await run()).toEqual(['theirs', 'original', 'ours, after it resolved']);
+    disable();
+    expect(await run()).toEqual(['theirs', 'original']);
+    other.unwrap(prototype, 'initialize');
+    expect(await run()).toEqual(['original']);
+  });
+});
