@@ -60,7 +60,7 @@ class PrismaMigrations extends DriverInstrumentation {
     );
   });
 
-  private readonly connected = safe('prisma migrations discovery', (adapter: PgAdapter, runtime: string) => {
+  private readonly connected = safe('prisma migrations connected', (adapter: PgAdapter, runtime: string) => {
     this.sources.connected(adapter, this.folderOf(runtime));
   });
 
@@ -78,7 +78,7 @@ class PrismaMigrations extends DriverInstrumentation {
 }
 
 /** The Prisma runtime that is connecting; `undefined` for calls from elsewhere (`prisma migrate`'s shadow database). */
-const findRuntime = safe('prisma migrations discovery', callingRuntime);
+const findRuntime = safe('prisma migrations caller', callingRuntime);
 
 function notFound(runtime: string, err?: unknown): undefined {
   const reason = err instanceof Error ? `: ${err.message}` : '';

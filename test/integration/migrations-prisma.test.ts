@@ -1,11 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { PG, reachable } from '../fixtures/db-services.mjs';
 import { vectorOf, type Exposition } from '../support/exposition.js';
 import { containedFailures, spawnBare, spawnFaulty } from '../support/faults.js';
 import { ROOT, spawnApp, type RunningApp, type SpawnOptions } from '../support/processes.js';
+import { callingRuntime, migrationsFolderOf } from '../../src/migrations/prisma-schema-location.js';
 import { freshDatabase, generatePrismaClient } from '../support/prisma.js';
 
 const APP = 'test/fixtures/migrations-prisma-app.mjs';
@@ -179,4 +182,46 @@ describe.skipIf(!available && !required)(`Prisma migrations, discovered at a cli
       unapplied: ['{"connection":"primary"} 0'],
     });
   }, 60_000);
+});
+
+describe("a client's migrations folder: next to the schema its generated copy matches, where its output leads back to", () => {
+  const roots: string[] = [];
+  afterAll(() => Promise.all(roots.map((root) => rm(root, { recursive: true, force: true }))));
+
+  /** A temporary project holding `files` (path: text): a schema, its generated copy and runtime; returns its root. */
+  async function project(files: Record<string, string>): Promise<string> {
+    const root = await mkdtemp(join(tmpdir(), 'odm-prisma-'));
+    roots.push(root);
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(join(root, path, '..'), { recursive: true });
+      await writeFile(join(root, path), text);
+    }
+    return root;
+  }
+  const schema = (output: string) => `generator client {\n  provider = "prisma-client-js"\n  output   = "${output}"\n}\n`;
+
+  test('output below the schema (./generated): the folder it leads back to', async () => {
+    const root = await project({ 'db/schema.prisma': schema('./generated'), 'db/generated/schema.prisma': schema('./generated'), 'db/generated/runtime/client.js': '' });
+    expect(await migrationsFolderOf(join(root, 'db/generated/runtime/client.js'))).toBe(join(root, 'db/migrations'));
+  });
+
+  test('output that climbs first (../src/generated): the sibling folder holding the identical schema', async () => {
+    const text = schema('../src/generated');
+    const root = await project({
+      'other/schema.prisma': schema('../elsewhere'),
+      'prisma/schema.prisma': text,
+      'src/generated/schema.prisma': text,
+      'src/generated/runtime/client.js': '',
+    });
+    expect(await migrationsFolderOf(join(root, 'src/generated/runtime/client.js'))).toBe(join(root, 'prisma/migrations'));
+  });
+
+  test('a schema changed since the client was generated: not found', async () => {
+    const root = await project({ 'db/schema.prisma': `${schema('./generated')}// edited\n`, 'db/generated/schema.prisma': schema('./generated'), 'db/generated/runtime/client.js': '' });
+    expect(await migrationsFolderOf(join(root, 'db/generated/runtime/client.js'))).toBeUndefined();
+  });
+
+  test('a connect not called by a Prisma runtime (here: a test) names none', () => {
+    expect(callingRuntime()).toBeUndefined();
+  });
 });
