@@ -96,26 +96,21 @@ describe('a `define` model', () => {
 });
 
 describe('a `Model` class registered before its `init`', () => {
-  class Cat extends Model {
-    static calls: unknown[] = [];
-    static override init(db: Sequelize) {
-      Cat.calls.push(db);
-      return super.init({ name: DataTypes.STRING }, { sequelize: db, modelName: 'UnitCat', timestamps: false });
-    }
-  }
+  // (A class with its own static `init(sequelize)`, as JavaScript apps write it, is in the integration fixture.)
+  class Cat extends Model {}
   class Kitten extends Cat {}
   class Tabby extends Cat {}
+  const attributes = { name: DataTypes.STRING };
 
-  test('gets its hooks at `init`; its own static `init` runs as written', () => {
+  test('gets its hooks at `init`', () => {
     exportModelOperations(Cat, 'unit_cat');
     expect(Object.hasOwn(Cat, 'options')).toBe(false);
-    Cat.init(sequelize);
-    expect(Cat.calls).toEqual([sequelize]);
+    Cat.init(attributes, { sequelize, modelName: 'UnitCat', timestamps: false });
     expect(ourHooks(Cat)).toEqual(EACH_ONCE);
   });
 
   test('an `init`ed subclass gets its own hooks and counts under the registered class', async () => {
-    Kitten.init(sequelize);
+    Kitten.init(attributes, { sequelize, modelName: 'UnitKitten', timestamps: false });
     expect(ourHooks(Kitten)).toEqual(EACH_ONCE);
     await expect(Kitten.create({ name: 'kit' })).rejects.toThrow();
     expect(await counts('unit_cat')).toEqual([1, 0, 0]);
