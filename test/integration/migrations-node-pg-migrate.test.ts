@@ -1,9 +1,14 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PG, reachable } from '../fixtures/db-services.mjs';
 import { counts, runSteps, settledGauges, type ModeRun, type Start, type Step } from '../fixtures/migrations-track-runs.js';
+import { migrationNames } from '../../src/migrations/node-pg-migrate-files.js';
 import { containedFailures } from '../support/faults.js';
 import { ROOT, spawnApp, type RunningApp } from '../support/processes.js';
 
@@ -163,4 +168,36 @@ describe.skipIf(!available && !required)(`node-pg-migrate's CLI, tracked with tr
     expect(await settledGauges(app, counts('default', 2, 1))).toEqual(counts('default', 2, 1));
     expect(app.stderr()).toBe('');
   }, 60_000);
+});
+
+/** Which files are migrations, and their names: node-pg-migrate's own listing and naming rules. */
+describe('the migrations of a folder, as node-pg-migrate counts them', () => {
+  const migrationModule = createRequire(`${ROOT}package.json`).resolve('node-pg-migrate/migration');
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'odm-npm-files-'));
+    for (const file of ['1_one.sql', '2_two.js', '3_three.ts', '4_four.up.sql', '4_four.down.sql', '.hidden.sql', 'README.md']) await writeFile(join(dir, file), '');
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  const IGNORED = '\\..*|README\\.md';
+  const names = async (options: Record<string, unknown>) => [...(await migrationNames(migrationModule, { dir, ...options }))].sort();
+
+  test('every file but hidden ones is a migration, named without its extension; a name without a numeric prefix fails as the runner does', async () => {
+    await expect(names({})).rejects.toThrow('Cannot determine numeric prefix for "README.md"');
+  });
+
+  test('ignorePattern leaves files out (replacing the hidden-files default); .up.sql and .down.sql are two migrations under the default loader', async () => {
+    await expect(names({ ignorePattern: 'README\\.md' })).rejects.toThrow('Cannot determine numeric prefix for ".hidden.sql"');
+    expect(await names({ ignorePattern: IGNORED })).toEqual(['1_one', '2_two', '3_three', '4_four.down', '4_four.up']);
+  });
+
+  test('the `sql` loader pairs .up.sql with .down.sql: one migration', async () => {
+    expect(await names({ ignorePattern: IGNORED, migrationLoaderStrategies: [{ extensions: ['.sql'], loader: 'sql' }] })).toEqual(['1_one', '2_two', '3_three', '4_four']);
+  });
+
+  test('with useGlob, dir and ignorePattern are glob patterns', async () => {
+    expect(await names({ dir: `${dir}/*.sql`, useGlob: true, ignorePattern: '**/4_*' })).toEqual(['1_one']);
+  });
 });
