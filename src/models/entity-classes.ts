@@ -14,5 +14,9 @@ export function registeredClassOf(cls: unknown): object | undefined {
 
 /** The model name `cls`'s writes count under (see `registeredClassOf`), or `undefined`. */
 export function registeredNameOf(cls: unknown): string | undefined {
-  return modelNameOf(registeredClassOf(cls));
+  for (let c = cls; typeof c === 'function'; c = Object.getPrototypeOf(c)) {
+    const name = modelNameOf(c);
+    if (name !== undefined) return name;
+  }
+  return undefined;
 }
