@@ -34,8 +34,8 @@ export function enableToolPatches(tool: string, definitions: () => Instrumentati
  * wrappers of the same method (another integration may patch it too, before or after): the undo
  * puts the original back only while ours is still the installed method; if someone wrapped ours
  * since, it stays in their chain and goes inert (calls straight through), so theirs is never
- * removed. Ours carries no shimmer markers, so a shimmer-based patch applied after it treats it
- * as the original; one applied before it can still unwrap itself through ours (shimmer calls the
+ * removed. Ours is not marked as shimmer-wrapped, so a shimmer-based patch applied after it
+ * treats it as the original; one applied before it can still unwrap itself through ours (shimmer calls the
  * installed method's `__unwrap`), which takes it out from under ours.
  */
 export function wrapMethod(owner: object, name: string, wrap: (original: Method) => Method): Disable {

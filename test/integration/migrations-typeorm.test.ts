@@ -116,6 +116,9 @@ function script(server: ServerName, proxies: Map<string, Proxy>): ScriptStep[] {
     { step: 'create', args: { name: 'down' }, gauges: { mig: [5, 1], primary: [0, 2], down: [3, 1] } },
     // The database goes down: the failed read drops the source's values (nothing stale).
     { step: 'run', args: { name: 'down' }, before: (database) => takeDown(proxies.get(database)!), gauges: { mig: [5, 1], primary: [0, 2] } },
+    // The source outlives the DataSource that found it: read through `again` once main is destroyed.
+    { step: 'destroy', args: { name: 'main' } },
+    { step: 'run', args: { name: 'again' }, gauges: { mig: [6, 0], primary: [0, 2] } },
     { step: 'seen' },
     { step: 'rows' },
   ];
@@ -194,17 +197,17 @@ for (const server of ['pg', 'mysql'] as const) {
       expect(outcomes[5]).toEqual({ result: ['PlainX1700000000101', 'PlainY1700000000102'] });
       expect(outcomes[6]?.message).toMatch(/^No migration Ghost1700000000099 was found in the source code/);
       expect(outcomes[9]).toMatchObject({ code: 'ECONNREFUSED' });
-      expect((outcomes[11] as { result: unknown }).result).toMatchObject({
-        migrations: [{ name: 'CreateA1700000000001' }, { name: 'CreateB1700000000002' }, { name: 'Ghost1700000000099' }],
+      expect((outcomes[13] as { result: unknown }).result).toMatchObject({
+        migrations: [{ name: 'CreateA1700000000001' }, { name: 'CreateB1700000000002' }, { name: 'Ghost1700000000099' }, { name: 'CreateC1700000000003' }],
         other: [{ name: 'PlainX1700000000101' }, { name: 'PlainY1700000000102' }],
       });
       for (const mode of ['on', 'off', 'faults'] as const) expect(sameDatabase(mode), mode).toEqual(sameDatabase('plain'));
     });
 
     test('reading creates no table: the aliased source, never run, has none', () => {
-      const { tables } = (runs.on.outcomes[11] as { result: { tables: string[] } }).result;
+      const { tables } = (runs.on.outcomes[13] as { result: { tables: string[] } }).result;
       expect(tables).not.toContain('aliased_migrations');
-      expect(tables).toEqual((runs.plain.outcomes[11] as { result: { tables: string[] } }).result.tables);
+      expect(tables).toEqual((runs.plain.outcomes[13] as { result: { tables: string[] } }).result.tables);
     });
 
     test('with the setting off nothing is read, even with a refresh timer: the DB families count exactly the statements of one read fewer than with it on, and the families have HELP/TYPE only', () => {
