@@ -1,15 +1,15 @@
 /**
- * The migration source of a connected Prisma client: `_prisma_migrations` read through the app's
+ * The migration sources of connected Prisma clients: `_prisma_migrations` read through the app's
  * own driver adapter (the pool its client queries through), not through the client, so the app's
  * extensions, middleware and `query` log events never see it; the statements count in the DB
  * families like any other on that pool, as Django's own migration check does.
  */
 import { readdir } from 'node:fs/promises';
 import { contain } from '../contain.js';
-import type { DbTarget } from '../db/aliases.js';
 import { defineOwnMethod, protoMethod } from '../db/own-methods.js';
 import { migrationConnection } from './connection.js';
-import type { MigrationCounts, MigrationHandle, MigrationTracker } from './tracker.js';
+import { dbTarget, ToolSources, type ConnectionSettings } from './tool-runs.js';
+import type { MigrationCounts, MigrationTracker } from './tracker.js';
 
 /** The parts of `@prisma/adapter-pg`'s connected adapter used here (the driver-adapter interface). */
 export interface PgAdapter {
@@ -19,81 +19,41 @@ export interface PgAdapter {
   dispose(): Promise<void>;
 }
 
-/** A pg `Pool`: its client class resolves its options (connection string included) as pg does. */
-interface PgPool {
-  options?: object;
-  Client?: new (options?: object) => DbTarget;
-}
+/** Adapters their client has disposed (its `$disconnect`): no longer read through. */
+const disposed = new WeakSet<PgAdapter>();
 
-interface Tracked {
-  readonly handle: MigrationHandle;
-  /** The connected adapters reading it: a read goes through any of them. */
-  readonly adapters: Set<PgAdapter>;
-}
-
-/** The Prisma sources of one tracker, by key: one per database, schema and migrations folder. */
+/** One source per database, schema and migrations folder, read through its newest connected adapter. */
 export class PrismaSources {
-  private readonly tracked = new Map<string, Tracked>();
+  private readonly sources: ToolSources<PgAdapter>;
 
-  constructor(private readonly tracker: MigrationTracker) {}
+  constructor(tracker: MigrationTracker) {
+    this.sources = new ToolSources('prisma', tracker, (adapter) => !disposed.has(adapter));
+  }
 
-  /**
-   * A client connected through `adapter`: once `folder` (its migrations folder, `undefined` if
-   * unknown) is found, its source is tracked until the last adapter reading it is disposed (the
-   * app's `$disconnect`), so a disconnected client's gauges go.
-   */
-  connected(adapter: PgAdapter, folder: Promise<string | undefined>): void {
-    let release: (() => void) | undefined;
-    let disposed = false;
+  /** An adapter its client just connected: from now on, its disposal is seen. */
+  connected(adapter: PgAdapter): void {
     defineOwnMethod(adapter, 'dispose', function dispose(this: unknown) {
-      disposed = true;
-      if (release !== undefined) contain('prisma migrations release', release);
+      disposed.add(adapter);
       return Reflect.apply(protoMethod(adapter, 'dispose'), this, arguments);
     });
-    void folder.then((found) => {
-      if (found !== undefined && !disposed) release = contain('prisma migrations source', () => this.track(adapter, found));
-    });
+  }
+
+  /** The migrations `folder` of the adapter's client is known: its source is tracked (or gets another reader). */
+  found(adapter: PgAdapter, folder: string): void {
+    const pool = adapter.underlyingDriver?.() as { options?: ConnectionSettings & { connectionString?: unknown } } | undefined;
+    const options = pool?.options ?? {};
+    const target = dbTarget({ ...options, url: options.connectionString }, 'postgres');
+    const schema = adapter.getConnectionInfo?.().schemaName;
+    const key = `${target.host}:${target.port}/${target.database} ${schema ?? ''} ${folder}`;
+    this.sources.add(key, migrationConnection(target, [pool]), adapter, (reader) => readCounts(reader, schema, folder));
   }
 
   stop(): void {
-    for (const { handle } of this.tracked.values()) handle.stop();
-    this.tracked.clear();
-  }
-
-  /** Adds the adapter to its source (created if new); returns the function that removes it. */
-  private track(adapter: PgAdapter, folder: string): () => void {
-    const pool = adapter.underlyingDriver?.() as PgPool | undefined;
-    const target = targetOf(pool);
-    const schema = adapter.getConnectionInfo?.().schemaName;
-    const key = `prisma|${target.host}:${target.port}/${target.database}|${schema ?? ''}|${folder}`;
-    let source = this.tracked.get(key);
-    if (source === undefined) {
-      const adapters = new Set<PgAdapter>();
-      const connection = migrationConnection(target, [pool]);
-      const handle = this.tracker.add({ key, tool: 'prisma', connection, read: () => readCounts(adapters, schema, folder) });
-      this.tracked.set(key, (source = { handle, adapters }));
-    }
-    const tracked = source;
-    tracked.adapters.add(adapter);
-    return () => {
-      tracked.adapters.delete(adapter);
-      if (tracked.adapters.size > 0 || this.tracked.get(key) !== tracked) return;
-      this.tracked.delete(key);
-      tracked.handle.stop();
-    };
+    contain('prisma migrations stop', () => this.sources.stop());
   }
 }
 
-/** Where the pool connects, resolved by pg itself (no connection is made). */
-function targetOf(pool: PgPool | undefined): DbTarget {
-  if (typeof pool?.Client !== 'function') return {};
-  const { host, port, database } = new pool.Client(pool.options);
-  return { host, port, database };
-}
-
-async function readCounts(adapters: ReadonlySet<PgAdapter>, schema: string | undefined, folder: string): Promise<MigrationCounts> {
-  const [adapter] = adapters;
-  if (adapter === undefined) throw new Error('the Prisma client is disconnected');
+async function readCounts(adapter: PgAdapter, schema: string | undefined, folder: string): Promise<MigrationCounts> {
   const [applied, folders] = await Promise.all([appliedMigrations(adapter, schema), migrationFolders(folder)]);
   return { applied: applied.size, unapplied: folders.filter((name) => !applied.has(name)).length };
 }

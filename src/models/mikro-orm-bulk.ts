@@ -4,6 +4,7 @@
  */
 import { safe } from '../contain.js';
 import type { AnyMethod } from '../db/own-methods.js';
+import { whenFulfilled } from './entity-bulk.js';
 import { modelOfEntity, type EntityManagerLike, type EntityMeta } from './mikro-orm-entities.js';
 import { currentModelRecorder, type ModelOperation } from './recorder.js';
 
@@ -36,12 +37,7 @@ export function countingNativeWrite(method: string, original: AnyMethod): AnyMet
 }
 
 const watch = safe('mikro-orm model bulk watch', (em: EntityManagerLike, args: unknown[], result: unknown, write: NativeWrite) => {
-  if (typeof (result as Promise<unknown> | null)?.then !== 'function') return;
-  // A side chain: the app's promise is returned as it was, its rejection left to the app.
-  (result as Promise<unknown>).then(
-    (value) => countRows(em, args, value, write),
-    () => {},
-  );
+  whenFulfilled(result, (value) => countRows(em, args, value, write));
 });
 
 const countRows = safe('mikro-orm model bulk count', (em: EntityManagerLike, args: unknown[], value: unknown, write: NativeWrite) => {

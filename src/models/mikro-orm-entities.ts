@@ -1,4 +1,5 @@
 /** Which registered model a MikroORM entity is. */
+import { registeredNameOf } from './entity-classes.js';
 import { modelNameOf } from './registrations.js';
 
 /** The fields of MikroORM's `EntityMetadata` read here. */
@@ -14,13 +15,14 @@ export interface EntityManagerLike {
 }
 
 /**
- * The model name of an entity: its class's registration, else that of the `EntitySchema` (or
- * `defineEntity` result) the app listed in its `entities` option. MikroORM copies a schema's
- * metadata at discovery, so the schema object itself is found through that option.
+ * The model name of an entity: its class's registration (or its nearest registered ancestor's),
+ * else that of the `EntitySchema` (or `defineEntity` result) the app listed in its `entities`
+ * option. MikroORM copies a schema's metadata at discovery, so the schema object itself is found
+ * through that option.
  */
 export function modelOfEntity(meta: EntityMeta | undefined, em: EntityManagerLike): string | undefined {
   if (meta === undefined) return undefined;
-  const byClass = modelNameOf(meta.class);
+  const byClass = registeredNameOf(meta.class);
   if (byClass !== undefined) return byClass;
   const listed = em.config.get('entities');
   if (!Array.isArray(listed)) return undefined;
