@@ -87,7 +87,7 @@ describe.skipIf(!available && !required)(`Kysely Migrator (${CJS}, ${ESM})`, () 
       }),
     );
     runs = Object.fromEntries(names.map((name, i) => [name, results[i]!]));
-  }, 90_000);
+  }, 240_000);
 
   test(`the server answers on ${PG.host}:${PG.port}`, () => {
     expect(available).toBe(true);

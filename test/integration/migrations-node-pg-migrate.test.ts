@@ -85,7 +85,7 @@ describe.skipIf(!available && !required)(`node-pg-migrate runner() (${CJS}, ${ES
       }),
     );
     runs = Object.fromEntries(names.map((name, i) => [name, results[i]!]));
-  }, 90_000);
+  }, 240_000);
 
   test(`the server answers on ${PG.host}:${PG.port}`, () => {
     expect(available).toBe(true);
@@ -154,8 +154,9 @@ describe.skipIf(!available && !required)(`node-pg-migrate's CLI, tracked with tr
     await createDatabase();
     app = await spawnApp(CLI_APP, {
       env: { PROMETHEUS_EXPORT_MIGRATIONS: 'true', PROMETHEUS_MIGRATIONS_REFRESH_SECONDS: '1', NPM_DATABASE: DATABASE, NPM_SCHEMA: schema },
+      timeoutMs: 45_000,
     });
-  });
+  }, 60_000);
   afterAll(() => app?.stop());
 
   test('before any CLI run 0/3; after `up 2` 2/1; after `up` 3/0; after `down` 2/1, without restarting the app', async () => {
@@ -167,7 +168,7 @@ describe.skipIf(!available && !required)(`node-pg-migrate's CLI, tracked with tr
     await cli('down');
     expect(await settledGauges(app, counts('default', 2, 1))).toEqual(counts('default', 2, 1));
     expect(app.stderr()).toBe('');
-  }, 60_000);
+  }, 120_000);
 });
 
 /** Which files are migrations, and their names: node-pg-migrate's own listing and naming rules. */

@@ -29,12 +29,12 @@ const MODES: Record<string, [Spawn, Record<string, string>]> = {
 
 async function run(mode: string): Promise<Run> {
   const [spawn, env] = MODES[mode]!;
-  const app = await spawn(APP, { readyText: 'ready', timeoutMs: 20_000, env: { ...env, TRACK_WAIT_MS: '1500' } });
+  const app = await spawn(APP, { readyText: 'ready', timeoutMs: 45_000, env: { ...env, TRACK_WAIT_MS: '2500' } });
   try {
     const { outcomes, calls, gauges } = JSON.parse(app.stdout().split('\n')[0]!) as Omit<Run, 'stderr' | 'scrape' | 'alive'>;
     const scrape = mode === 'plain' ? undefined : await app.scrape();
     // The refresh timer of the faulty run has ticked (and failed, contained) by now.
-    if (mode === 'faults') await new Promise((resolve) => setTimeout(resolve, 1_200));
+    if (mode === 'faults') await new Promise((resolve) => setTimeout(resolve, 2_000));
     const stderr = app.stderr().split('\n').filter(Boolean);
     return { outcomes, calls, gauges, stderr, scrape, alive: app.child.exitCode === null };
   } finally {
@@ -68,7 +68,7 @@ describe(`trackMigrations (${APP})`, () => {
     const modes = Object.keys(MODES);
     const results = await Promise.all(modes.map(run));
     runs = Object.fromEntries(modes.map((mode, i) => [mode, results[i]!]));
-  }, 60_000);
+  }, 180_000);
 
   test('the app gets the same handles and results in every mode, and lives on', () => {
     for (const mode of ['off', 'on', 'timer', 'faults']) expect(runs[mode]!.outcomes, mode).toEqual(runs.plain!.outcomes);
