@@ -3,7 +3,7 @@ import { DB_STATE } from '../db/runtime.js';
 import { currentDistribution } from '../state.js';
 
 /**
- * The `connection` label of a migration source: the DB alias of metrics.md section 4, as the DB
+ * The `connection` label of a migration source: the DB alias (`setDbAlias`, PROMETHEUS_DB_ALIASES), as the DB
  * families name the same database. A `setDbAlias` on any of `objects` (the tool's instance, its
  * pool or client) wins, then one on the pool a client came from (as for the DB families), then
  * the first matching PROMETHEUS_DB_ALIASES rule, then `default`.

@@ -1,4 +1,4 @@
-/** The public migration API, re-exported by src/index.ts (metrics.md section 7). */
+/** The public migration API, re-exported by src/index.ts. */
 import { isValidAlias, DEFAULT_ALIAS } from '../db/aliases.js';
 import { contain } from '../contain.js';
 import { logLine } from '../log.js';

@@ -33,7 +33,7 @@ export interface MigrationHandle {
   stop(): void;
 }
 
-/** A read that takes longer than this is abandoned as failed (metrics.md section 7). */
+/** A read that takes longer than this is abandoned as failed: a source never holds the gauges up. */
 export const READ_LIMIT_MS = 10_000;
 
 interface Entry {
