@@ -12,7 +12,7 @@ const TOOLS: ReadonlyArray<[packages: string[], enable: (tracker: MigrationTrack
   [['knex'], (t) => (require('./knex.js') as typeof import('./knex.js')).enableKnexMigrations(t)],
   [['umzug'], (t) => (require('./umzug.js') as typeof import('./umzug.js')).enableUmzugMigrations(t)],
   [['typeorm'], (t) => (require('./typeorm.js') as typeof import('./typeorm.js')).enableTypeormMigrations(t)],
-  [['@prisma/client'], (t) => (require('./prisma.js') as typeof import('./prisma.js')).enablePrismaMigrations(t)],
+  [['@prisma/client', '@prisma/adapter-pg'], (t) => (require('./prisma.js') as typeof import('./prisma.js')).enablePrismaMigrations(t)],
   [['kysely'], (t) => (require('./kysely.js') as typeof import('./kysely.js')).enableKyselyMigrations(t)],
   [['node-pg-migrate'], (t) => (require('./node-pg-migrate.js') as typeof import('./node-pg-migrate.js')).enableNodePgMigrateMigrations(t)],
 ];
