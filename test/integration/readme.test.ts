@@ -39,6 +39,9 @@ const OBSERVED_BY: Record<string, [file: string, title: string]> = {
   OTEL_TRACES_EXPORTER: [SETTINGS, 'PROMETHEUS_HTTP_INSTRUMENTATION=auto with OTEL_TRACES_EXPORTER=%s: spans %j'],
   PROMETHEUS_ESM_HOOK: ['test/integration/startup.test.ts', 'a CommonJS app with PROMETHEUS_ESM_HOOK=true: the loader'],
   PROMETHEUS_RUNTIME_METRICS: ['test/integration/runtime-metrics.test.ts', '=false: no runtime family; the django families unchanged'],
+  PROMETHEUS_EXPORT_MODEL_BULK: ['test/integration/models-prisma.test.ts', 'PROMETHEUS_EXPORT_MODEL_BULK=true adds the rows of successful bulk writes: inserts +5, updates +3, deletes +5'],
+  PROMETHEUS_EXPORT_MIGRATIONS: ['test/integration/migrations-track.test.ts', 'PROMETHEUS_EXPORT_MIGRATIONS off: no count is read, the families have HELP and TYPE only'],
+  PROMETHEUS_MIGRATIONS_REFRESH_SECONDS: ['test/integration/migrations-track.test.ts', 'PROMETHEUS_MIGRATIONS_REFRESH_SECONDS: the timer re-reads a rollback the app did not report'],
   OTEL_SDK_DISABLED: ['test/integration/activation.test.ts', 'OTEL_SDK_DISABLED=true: no metrics server, the app serves, the API is a no-op'],
   OTEL_SERVICE_NAME: [SETTINGS, 'the service_name label of target_info (with PROMETHEUS_OTEL_INFO=true), and nowhere else: no log line, no other label'],
 };
