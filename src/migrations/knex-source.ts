@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import type { DbTarget } from '../db/aliases.js';
 import { migrationConnection } from './connection.js';
 import { hasMigrationsTable, readKnexSource, type KnexClient, type KnexMigrationConfig } from './knex-read.js';
-import { dbTarget, identityOf, ToolSources, type ConnectionSettings } from './tool-runs.js';
+import { dbTarget, type ConnectionSettings } from './targets.js';
+import { identityOf, ToolSources } from './tool-sources.js';
 import type { MigrationTracker } from './tracker.js';
 
 /** A knex client as a source sees it (the instance's, or a Migrator's copy of it). */

@@ -2,9 +2,12 @@ import { InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } fr
 import { contain } from '../contain.js';
 import { commonJsExports } from '../otel/commonjs-exports.js';
 import type { Disable } from '../otel/package-loads.js';
+import { Replacements } from './export-patches.js';
 import type { KnexMigrationConfig } from './knex-read.js';
 import { KnexSources, type KnexFinding, type SourceClient } from './knex-source.js';
-import { afterSettled, enableToolPatches, soon, wrapMethod, type Method } from './tool-runs.js';
+import { afterSettled, type Method } from './method-wrappers.js';
+import { enableToolPatches, keep, patchClassMethods, type ClassMethods } from './tool-patches.js';
+import { soon } from './tool-sources.js';
 import type { MigrationTracker } from './tracker.js';
 
 /** Tested with knex 3.3; the internal files relied on (`make-knex.js`, `Migrator.js`) are those of every 3.x. */
@@ -51,49 +54,44 @@ export function enableKnexMigrations(tracker: MigrationTracker): Disable {
     if (finding.client.pool !== undefined) soon('knex migrations refresh', () => sources.runEnded(finding));
   };
 
-  const makeKnexWrappers = new WeakMap<Method, Method>();
-  const patched = new WeakSet<object>();
-  const undo: Disable[] = [];
-  const disablePatches = enableToolPatches('knex', () => [
+  // makeKnex is the module's whole export, captured by knex's other files: it is replaced once
+  // and goes inert on disable.
+  const makeKnexWrappers = new Replacements<Method>();
+  const withMakeKnexWatched = (exported: unknown): unknown => {
+    const makeKnex = commonJsExports(exported);
+    if (typeof makeKnex !== 'function') return exported;
+    return makeKnexWrappers.of(
+      makeKnex as Method,
+      () =>
+        function makeKnexWithMigrations(this: unknown): unknown {
+          const instance = Reflect.apply(makeKnex, this, arguments) as KnexInstance;
+          contain('knex instance', () => created(instance));
+          return instance;
+        },
+    );
+  };
+
+  const migratorRuns: ClassMethods = {
+    exportName: 'Migrator',
+    site: 'knex migrations patch',
+    wrappers: () => {
+      const refreshAfter = afterSettled('knex migrations run', (self) => runEnded(self as Migrator));
+      return Object.fromEntries(RUNS.map((name) => [name, refreshAfter]));
+    },
+  };
+
+  const disablePatches = enableToolPatches('knex', (onDisable) => [
     new InstrumentationNodeModuleDefinition('knex', KNEX_VERSIONS, undefined, undefined, [
-      // makeKnex is the module's whole export, captured by knex's other files: it is replaced
-      // once and goes inert on disable.
-      new InstrumentationNodeModuleFile('knex/lib/knex-builder/make-knex.js', KNEX_VERSIONS, (exported: unknown) => {
-        const makeKnex = commonJsExports(exported);
-        if (typeof makeKnex !== 'function') return exported;
-        let wrapper = makeKnexWrappers.get(makeKnex as Method);
-        if (wrapper === undefined) {
-          wrapper = function makeKnexWithMigrations(this: unknown): unknown {
-            const instance = Reflect.apply(makeKnex, this, arguments) as KnexInstance;
-            contain('knex instance', () => created(instance));
-            return instance;
-          };
-          makeKnexWrappers.set(makeKnex as Method, wrapper);
-        }
-        return wrapper;
-      }, keep),
-      new InstrumentationNodeModuleFile('knex/lib/migrations/migrate/Migrator.js', KNEX_VERSIONS, (exported: unknown) => {
-        contain('knex migrations patch', () => {
-          const prototype = (commonJsExports(exported) as { Migrator?: { prototype: object } }).Migrator?.prototype;
-          if (prototype === undefined || patched.has(prototype)) return;
-          patched.add(prototype);
-          const refreshAfter = afterSettled('knex migrations run', (self) => runEnded(self as Migrator));
-          for (const name of RUNS) undo.push(wrapMethod(prototype, name, refreshAfter));
-        });
-        return exported;
-      }, keep),
+      new InstrumentationNodeModuleFile('knex/lib/knex-builder/make-knex.js', KNEX_VERSIONS, withMakeKnexWatched, keep),
+      new InstrumentationNodeModuleFile('knex/lib/migrations/migrate/Migrator.js', KNEX_VERSIONS, patchClassMethods(migratorRuns, onDisable), keep),
     ]),
   ]);
   return () => {
     active = false;
     disablePatches();
-    for (const step of undo.splice(0)) step();
     sources.stop();
   };
 }
-
-/** Module-level unpatching is not used: the wrappers are undone (or made inert) by the Disable. */
-const keep = (exported: unknown): unknown => exported;
 
 function findingOf(instance: KnexInstance, config: KnexMigrationConfig): KnexFinding {
   const client = instance.client;

@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DbTarget } from '../db/aliases.js';
 import { migrationConnection } from './connection.js';
-import { pgTarget, type PgClientClass } from './node-pg-migrate-pg.js';
-import { identityOf, soon, ToolSources } from './tool-runs.js';
+import { pgTarget, type PgClientClass } from './targets.js';
+import { identityOf, soon, ToolSources } from './tool-sources.js';
 import type { MigrationCounts, MigrationTracker } from './tracker.js';
 
 /** A Kysely instance, as far as sources need it: its executor's adapter is shared by every instance derived from it. */

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { DbTarget } from '../db/aliases.js';
 import { migrationConnection } from './connection.js';
 import { migrationNames, type MigrationFileOptions } from './node-pg-migrate-files.js';
-import { pgTarget, type PgClient, type PgClientClass } from './node-pg-migrate-pg.js';
+import { pgTarget, type PgClient, type PgClientClass } from './targets.js';
 import { READ_LIMIT_MS, type MigrationCounts, type MigrationSource } from './tracker.js';
 
 /** The `runner()` options a source depends on. */

@@ -1,9 +1,11 @@
 import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { contain } from '../contain.js';
 import type { Disable } from '../otel/package-loads.js';
-import { replaceExport } from './kysely-exports.js';
+import { replaceExport, Replacements } from './export-patches.js';
+import { afterSettled, type Method } from './method-wrappers.js';
 import { nodePgMigrateSource, type RunnerOptions } from './node-pg-migrate-source.js';
-import { afterSettled, enableToolPatches, soon, type Method } from './tool-runs.js';
+import { enableToolPatches, keep } from './tool-patches.js';
+import { soon } from './tool-sources.js';
 import type { MigrationHandle, MigrationTracker } from './tracker.js';
 
 /** Tested with node-pg-migrate 9.0 (ES module only; `runner` is its programmatic API). */
@@ -29,36 +31,32 @@ export function enableNodePgMigrateMigrations(tracker: MigrationTracker): Disabl
     else void known.refresh();
   };
 
-  const wrappers = new WeakMap<Method, Method>();
-  const undo: Disable[] = [];
-  const disablePatches = enableToolPatches('node-pg-migrate', () => [
+  const wrappers = new Replacements<Method>();
+  const disablePatches = enableToolPatches('node-pg-migrate', (onDisable) => [
     new InstrumentationNodeModuleDefinition(
       'node-pg-migrate',
       VERSIONS,
       (exported: { runner?: unknown }) => {
         const runner = exported.runner;
         if (typeof runner !== 'function') return exported;
-        let wrapper = wrappers.get(runner as Method);
-        if (wrapper === undefined) {
-          wrapper = runnerWithRefresh(runner as Method, (options) => {
+        const wrapper = wrappers.of(runner as Method, () =>
+          runnerWithRefresh(runner as Method, (options) => {
             // After the run's own continuations, off the app's stack.
             if (active) soon('node-pg-migrate migrations source', () => runEnded(options as RunnerOptions));
-          });
-          wrappers.set(runner as Method, wrapper);
-        }
+          }),
+        );
         const replaced = contain('node-pg-migrate migrations patch', () => replaceExport(exported, 'runner', wrapper));
         if (replaced === undefined) return exported;
-        undo.push(replaced.undo);
+        // A copy handed to a `require()` cannot be taken back: it goes inert instead.
+        onDisable(replaced.undo);
         return replaced.exports;
       },
-      // Undone by the Disable (a copy handed to a `require()` goes inert instead).
-      (exported?: unknown) => exported,
+      keep,
     ),
   ]);
   return () => {
     active = false;
     disablePatches();
-    for (const step of undo.splice(0)) step();
     for (const handle of handles.values()) contain('node-pg-migrate migrations stop', () => handle.stop());
     handles.clear();
   };

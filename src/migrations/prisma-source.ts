@@ -8,7 +8,8 @@ import { readdir } from 'node:fs/promises';
 import { contain } from '../contain.js';
 import { defineOwnMethod, protoMethod } from '../db/own-methods.js';
 import { migrationConnection } from './connection.js';
-import { dbTarget, ToolSources, type ConnectionSettings } from './tool-runs.js';
+import { dbTarget, type ConnectionSettings } from './targets.js';
+import { ToolSources } from './tool-sources.js';
 import type { MigrationCounts, MigrationTracker } from './tracker.js';
 
 /** The parts of `@prisma/adapter-pg`'s connected adapter used here (the driver-adapter interface). */

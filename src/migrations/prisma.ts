@@ -4,15 +4,14 @@
  * `@prisma/adapter-pg`'s gives the connected adapter (to read `_prisma_migrations` through) and,
  * from the calling frames, the generated client (to find its migrations folder).
  */
-import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { contain, safe } from '../contain.js';
 import { logLine } from '../log.js';
 import { whenFulfilled } from '../models/entity-bulk.js';
-import { commonJsExports } from '../otel/commonjs-exports.js';
 import type { Disable } from '../otel/package-loads.js';
+import type { Method } from './method-wrappers.js';
 import { callingRuntime, migrationsFolderOf } from './prisma-schema-location.js';
 import { PrismaSources, type PgAdapter } from './prisma-source.js';
-import { enableToolPatches, wrapMethod, type Method } from './tool-runs.js';
+import { enableClassPatches } from './tool-patches.js';
 import type { MigrationTracker } from './tracker.js';
 
 /** Tested with 7.10.1; relied on: the factory's `connect()` and the driver-adapter interface of Prisma 7. */
@@ -29,8 +28,6 @@ export function enablePrismaMigrations(tracker: MigrationTracker): Disable {
   const sources = new PrismaSources(tracker);
   /** Each generated client's migrations folder, by its runtime file: looked up once. */
   const folders = new Map<string, Promise<string | undefined>>();
-  const undo: Disable[] = [];
-  const patched = new WeakSet<object>();
 
   const connected = safe('prisma migrations connected', (adapter: unknown, runtime: string) => {
     sources.connected(adapter as PgAdapter);
@@ -56,25 +53,13 @@ export function enablePrismaMigrations(tracker: MigrationTracker): Disable {
       return connecting;
     };
 
-  const disablePatches = enableToolPatches('prisma', () => [
-    new InstrumentationNodeModuleDefinition(
-      '@prisma/adapter-pg',
-      VERSIONS,
-      (exported: unknown) => {
-        contain('prisma migrations patch', () => {
-          const prototype = (commonJsExports(exported) as { PrismaPg?: { prototype: object } }).PrismaPg?.prototype;
-          if (prototype === undefined || patched.has(prototype)) return;
-          patched.add(prototype);
-          undo.push(wrapMethod(prototype, 'connect', discovering));
-        });
-        return exported;
-      },
-      (exported: unknown) => exported,
-    ),
-  ]);
+  const disablePatches = enableClassPatches('prisma', '@prisma/adapter-pg', VERSIONS, {
+    exportName: 'PrismaPg',
+    site: 'prisma migrations patch',
+    wrappers: () => ({ connect: discovering }),
+  });
   return () => {
     disablePatches();
-    for (const step of undo.splice(0)) step();
     sources.stop();
   };
 }

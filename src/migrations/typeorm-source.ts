@@ -1,5 +1,6 @@
 import { migrationConnection } from './connection.js';
-import { dbTarget, ToolSources } from './tool-runs.js';
+import { dbTarget } from './targets.js';
+import { ToolSources } from './tool-sources.js';
 import type { MigrationCounts, MigrationTracker } from './tracker.js';
 
 interface QueryRunner {

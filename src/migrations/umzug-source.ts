@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import type { DbTarget } from '../db/aliases.js';
 import { migrationConnection } from './connection.js';
-import { dbTarget, identityOf, ToolSources } from './tool-runs.js';
+import { dbTarget } from './targets.js';
+import { identityOf, ToolSources } from './tool-sources.js';
 import type { MigrationCounts, MigrationTracker } from './tracker.js';
 
 /** The parts of an `Umzug` a read uses (`executed()`/`pending()` themselves are not called). */

@@ -1,10 +1,10 @@
-import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { contain } from '../contain.js';
-import { commonJsExports } from '../otel/commonjs-exports.js';
 import type { Disable } from '../otel/package-loads.js';
-import { afterSettled, enableToolPatches, soon, wrapMethod, type Method } from './tool-runs.js';
+import { afterSettled, type Method } from './method-wrappers.js';
+import { enableClassPatches } from './tool-patches.js';
+import { soon } from './tool-sources.js';
 import type { MigrationTracker } from './tracker.js';
-import { UmzugSources, type UmzugLike, type UmzugStorages } from './umzug-source.js';
+import { UmzugSources, type UmzugLike } from './umzug-source.js';
 
 /** Tested with umzug 3.8; relied on: the constructor resolves its migrations with `getMigrationsResolver`, as every 3.x does. */
 const UMZUG_VERSIONS = ['>=3.0.0 <4'];
@@ -16,32 +16,18 @@ const UMZUG_VERSIONS = ['>=3.0.0 <4'];
  */
 export function enableUmzugMigrations(tracker: MigrationTracker): Disable {
   let sources: UmzugSources | undefined;
-  const undo: Disable[] = [];
-  const patched = new WeakSet<object>();
 
-  const disablePatches = enableToolPatches('umzug', () => [
-    new InstrumentationNodeModuleDefinition(
-      'umzug',
-      UMZUG_VERSIONS,
-      (exported: unknown) => {
-        contain('umzug migrations patch', () => {
-          const umzug = commonJsExports(exported) as UmzugStorages & { Umzug?: { prototype: object } };
-          const prototype = umzug.Umzug?.prototype;
-          if (prototype === undefined || patched.has(prototype)) return;
-          patched.add(prototype);
-          const found = (sources ??= new UmzugSources(tracker, { SequelizeStorage: umzug.SequelizeStorage, JSONStorage: umzug.JSONStorage }));
-          undo.push(wrapMethod(prototype, 'getMigrationsResolver', (original) => discovering(original, found)));
-          const refreshAfter = afterSettled('umzug migrations run', (self) => found.runEnded(self as UmzugLike));
-          for (const name of ['up', 'down']) undo.push(wrapMethod(prototype, name, refreshAfter));
-        });
-        return exported;
-      },
-      (exported: unknown) => exported,
-    ),
-  ]);
+  const disablePatches = enableClassPatches('umzug', 'umzug', UMZUG_VERSIONS, {
+    exportName: 'Umzug',
+    site: 'umzug migrations patch',
+    wrappers: (umzug) => {
+      const found = (sources ??= new UmzugSources(tracker, { SequelizeStorage: umzug.SequelizeStorage, JSONStorage: umzug.JSONStorage }));
+      const refreshAfter = afterSettled('umzug migrations run', (self) => found.runEnded(self as UmzugLike));
+      return { getMigrationsResolver: (original) => discovering(original, found), up: refreshAfter, down: refreshAfter };
+    },
+  });
   return () => {
     disablePatches();
-    for (const step of undo.splice(0)) step();
     sources?.stop();
   };
 }

@@ -23,7 +23,7 @@ import {
   type ScriptStep,
   type ServerName,
 } from '../fixtures/migrations-knex-umzug-typeorm-runs.js';
-import { afterSettled, wrapMethod, type Method } from '../../src/migrations/tool-runs.js';
+import { afterSettled, wrapMethod, type Method } from '../../src/migrations/method-wrappers.js';
 import { valueOf, type Exposition } from '../support/exposition.js';
 import type { RunningApp } from '../support/processes.js';
 

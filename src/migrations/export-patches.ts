@@ -3,7 +3,7 @@ import type { Disable } from '../otel/package-loads.js';
 
 /**
  * Replacing a module's export, for tools whose hook point is an exported function or class
- * (node-pg-migrate's `runner`, Kysely's classes) rather than a prototype method.
+ * (knex's `makeKnex`, node-pg-migrate's `runner`, Kysely's classes) rather than a prototype method.
  */
 
 /** The exports a patch hands back, with `name` replaced, and how to undo the replacement. */
@@ -40,4 +40,29 @@ export function watchConstruction<C extends abstract new (...args: never[]) => o
       return instance;
     },
   });
+}
+
+/**
+ * One replacement per original export, made the first time it is seen: a module loaded twice
+ * (through `require` and `import`) hands the app the same replacement both times.
+ */
+export class Replacements<T extends object> {
+  private readonly byOriginal = new WeakMap<T, T>();
+  private readonly made = new WeakSet<T>();
+
+  /** The replacement of `original`, made with `make` unless it exists. */
+  of(original: T, make: () => T): T {
+    let replacement = this.byOriginal.get(original);
+    if (replacement === undefined) {
+      replacement = make();
+      this.byOriginal.set(original, replacement);
+      this.made.add(replacement);
+    }
+    return replacement;
+  }
+
+  /** Whether `value` is one of the replacements (a module object already showing ours). */
+  isReplacement(value: T): boolean {
+    return this.made.has(value);
+  }
 }
