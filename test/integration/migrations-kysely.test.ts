@@ -1,8 +1,19 @@
-import pg from 'pg';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { PG, reachable } from '../fixtures/db-services.mjs';
-import { counts, runSteps, type ModeRun, type Start, type Step } from '../fixtures/migrations-track-runs.js';
-import { containedFailures } from '../support/faults.js';
+import {
+  countsOn,
+  expectOutcomesInEveryMode,
+  expectTrackerFaults,
+  expectUntracked,
+  gaugesOf,
+  outcomesOf,
+  runModes,
+  runSteps,
+  type ModeRun,
+  type Start,
+  type Step,
+} from '../fixtures/migrations-path-runs.js';
+import { PREFIX, recreateDatabases } from '../support/migration-runs.js';
 
 /**
  * Kysely 0.28 on real PostgreSQL: every Migrator constructed is a source, counted with its own
@@ -15,7 +26,6 @@ const ESM = 'test/fixtures/migrations-kysely-app.mjs';
 // scans every schema and fails when another schema's table is dropped while it runs.
 const DATABASE = 'odm_mig_kysely';
 const databaseOf = (run: number) => `${DATABASE}_${run}`;
-const PREFIX = 'otel-django-metrics: ';
 // In CI a missing server fails the run; locally the suite is skipped.
 const required = process.env.CI === 'true';
 const available = await reachable(PG.port, PG.host);
@@ -41,7 +51,7 @@ const MODES: Record<string, { start: Start; script: string; env: Record<string, 
 
 /** The app's steps and the gauges after each, for a mode whose source is found on `connection` (and re-read every second with `timer`). */
 function steps(connection: string | undefined, timer = false): Step[] {
-  const after = (applied: number, unapplied: number) => (connection === undefined ? [] : counts(connection, applied, unapplied));
+  const after = countsOn(connection);
   return [
     { path: '/status', gauges: after(0, 3) },
     { path: '/to-2', gauges: after(2, 1) },
@@ -61,32 +71,14 @@ function steps(connection: string | undefined, timer = false): Step[] {
 
 const DOWN = { ran: [], error: 'connect ECONNREFUSED 127.0.0.1:1' };
 
-async function createDatabases(count: number): Promise<void> {
-  const admin = new pg.Client({ ...PG });
-  await admin.connect();
-  try {
-    for (let run = 0; run < count; run++) {
-      await admin.query(`DROP DATABASE IF EXISTS ${databaseOf(run)} WITH (FORCE)`);
-      await admin.query(`CREATE DATABASE ${databaseOf(run)}`);
-    }
-  } finally {
-    await admin.end();
-  }
-}
-
 describe.skipIf(!available && !required)(`Kysely Migrator (${CJS}, ${ESM})`, () => {
   let runs: Record<string, ModeRun>;
 
   beforeAll(async () => {
-    const names = Object.keys(MODES);
-    await createDatabases(names.length);
-    const results = await Promise.all(
-      names.map((name, i) => {
-        const { start, script, env, connection, timer } = MODES[name]!;
-        return runSteps(script, start, { ...env, KY_DATABASE: databaseOf(i), KY_SCHEMA: 'app' }, steps(connection, timer));
-      }),
+    await recreateDatabases('pg', Object.keys(MODES).map((_, i) => databaseOf(i)));
+    runs = await runModes(MODES, ({ start, script, env, connection, timer }, i) =>
+      runSteps(script, start, { ...env, KY_DATABASE: databaseOf(i), KY_SCHEMA: 'app' }, steps(connection, timer)),
     );
-    runs = Object.fromEntries(names.map((name, i) => [name, results[i]!]));
   }, 240_000);
 
   test(`the server answers on ${PG.host}:${PG.port}`, () => {
@@ -94,7 +86,7 @@ describe.skipIf(!available && !required)(`Kysely Migrator (${CJS}, ${ESM})`, () 
   });
 
   test('the runs went as planned without the package', () => {
-    expect(runs['plain, require']!.steps.map((s) => s.outcome)).toEqual([
+    expect(outcomesOf(runs['plain, require']!)).toEqual([
       // Listed before any run: reading the counts created no table.
       { migrations: ['1_one pending', '2_two pending', '3_three pending'], tables: [] },
       { ran: ['Up 1_one Success', 'Up 2_two Success'], error: null },
@@ -109,17 +101,13 @@ describe.skipIf(!available && !required)(`Kysely Migrator (${CJS}, ${ESM})`, () 
   });
 
   test('the app gets exactly the same results, tables and query log events in every mode, and lives on', () => {
-    const plain = runs['plain, require']!.steps.map((s) => s.outcome);
-    for (const [name, run] of Object.entries(runs)) {
-      expect(run.steps.map((s) => s.outcome), name).toEqual(plain);
-      expect(run.alive, name).toBe(true);
-    }
+    expectOutcomesInEveryMode(runs, outcomesOf(runs['plain, require']!));
   });
 
   for (const name of ['require, PROMETHEUS_DB_ALIASES', 'import with PROMETHEUS_ESM_HOOK, setDbAlias on the pool, refresh timer']) {
     const { connection, timer } = MODES[name]!;
     test(`${name}: 0/3 when constructed, 2/1 after two, 3/0 after the third, a rollback 2/1, on connection "${connection}"; Migrators of one table count once`, () => {
-      expect(runs[name]!.steps.map((s) => s.gauges)).toEqual(steps(connection, timer).map((s) => s.gauges));
+      expect(gaugesOf(runs[name]!)).toEqual(steps(connection, timer).map((s) => s.gauges));
     });
 
     test(`${name}: the database down gives one warning line for all its Migrators and runs, and no series`, () => {
@@ -128,23 +116,14 @@ describe.skipIf(!available && !required)(`Kysely Migrator (${CJS}, ${ESM})`, () 
   }
 
   test('PROMETHEUS_EXPORT_MIGRATIONS off: nothing read, no series, no line', () => {
-    const run = runs['require, setting off']!;
-    expect(run.steps.map((s) => s.gauges)).toEqual(steps(undefined).map(() => []));
-    expect(run.stderr).toEqual([]);
+    expectUntracked(runs['require, setting off']!);
   });
 
   test("an ES module import without the ESM loader hook is not seen (Kysely's ES module build): no series, no line", () => {
-    const run = runs['import without the ESM hook']!;
-    expect(run.steps.map((s) => s.gauges)).toEqual(steps(undefined).map(() => []));
-    expect(run.stderr).toEqual([]);
+    expectUntracked(runs['import without the ESM hook']!);
   });
 
   test('the tracker throwing (ODM_FAULTS=recorders): no series; the migration sites are reported once each', () => {
-    const run = runs['require, tracker throwing']!;
-    expect(run.steps.map((s) => s.gauges)).toEqual(steps(undefined).map(() => []));
-    const sites = containedFailures(run.stderr.join('\n')).map((line) => /ODM001 (.+?) failed;/.exec(line)?.[1]);
-    expect(new Set(sites).size).toBe(sites.length);
-    expect(sites.filter((site) => /migration/.test(site ?? '')).sort()).toEqual(['collector migrations', 'kysely migrations source']);
-    expect(run.stderr.filter((line) => !line.includes(' ODM001 '))).toEqual([]);
+    expectTrackerFaults(runs['require, tracker throwing']!, ['collector migrations', 'kysely migrations source']);
   });
 });

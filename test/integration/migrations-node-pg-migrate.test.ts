@@ -4,12 +4,24 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PG, reachable } from '../fixtures/db-services.mjs';
-import { counts, runSteps, settledGauges, type ModeRun, type Start, type Step } from '../fixtures/migrations-track-runs.js';
+import {
+  counts,
+  countsOn,
+  expectOutcomesInEveryMode,
+  expectTrackerFaults,
+  expectUntracked,
+  gaugesOf,
+  runModes,
+  runSteps,
+  settledGauges,
+  type ModeRun,
+  type Start,
+  type Step,
+} from '../fixtures/migrations-path-runs.js';
 import { migrationNames } from '../../src/migrations/node-pg-migrate-files.js';
-import { containedFailures } from '../support/faults.js';
+import { PREFIX, recreateDatabases } from '../support/migration-runs.js';
 import { ROOT, spawnApp, type RunningApp } from '../support/processes.js';
 
 /**
@@ -19,7 +31,6 @@ import { ROOT, spawnApp, type RunningApp } from '../support/processes.js';
 const CJS = 'test/fixtures/migrations-node-pg-migrate-app.cjs';
 const ESM = 'test/fixtures/migrations-node-pg-migrate-app.mjs';
 const DATABASE = 'odm_mig_npm';
-const PREFIX = 'otel-django-metrics: ';
 // In CI a missing server fails the run; locally the suite is skipped.
 const required = process.env.CI === 'true';
 const available = await reachable(PG.port, PG.host);
@@ -39,7 +50,7 @@ const MODES: Record<string, { start: Start; script: string; env: Record<string, 
 
 /** The app's runs and the gauges after each, for a mode whose source is found on `connection`. */
 function steps(connection: string | undefined): Step[] {
-  const after = (applied: number, unapplied: number) => (connection === undefined ? [] : counts(connection, applied, unapplied));
+  const after = countsOn(connection);
   return [
     { path: '/up-2', gauges: after(2, 1) },
     { path: '/up', gauges: after(3, 0) },
@@ -58,17 +69,7 @@ const CANNOT_READ_DOWN = `${PREFIX}migrations: cannot read the node-pg-migrate m
 /** The test's database, created once for both suites (each run in its own schema). */
 let created: Promise<void> | undefined;
 function createDatabase(): Promise<void> {
-  created ??= (async () => {
-    const admin = new pg.Client({ ...PG });
-    await admin.connect();
-    try {
-      await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-      await admin.query(`CREATE DATABASE ${DATABASE}`);
-    } finally {
-      await admin.end();
-    }
-  })();
-  return created;
+  return (created ??= recreateDatabases('pg', [DATABASE]));
 }
 
 describe.skipIf(!available && !required)(`node-pg-migrate runner() (${CJS}, ${ESM})`, () => {
@@ -76,15 +77,10 @@ describe.skipIf(!available && !required)(`node-pg-migrate runner() (${CJS}, ${ES
 
   beforeAll(async () => {
     await createDatabase();
-    const names = Object.keys(MODES);
-    const results = await Promise.all(
-      names.map((name, i) => {
-        const { start, script, env, connection } = MODES[name]!;
-        // Each run its own schema (migrations table and tables) and advisory lock.
-        return runSteps(script, start, { ...env, NPM_DATABASE: DATABASE, NPM_SCHEMA: `run_${i}`, NPM_LOCK: String(7000 + i) }, steps(connection));
-      }),
+    // Each run its own schema (migrations table and tables) and advisory lock.
+    runs = await runModes(MODES, ({ start, script, env, connection }, i) =>
+      runSteps(script, start, { ...env, NPM_DATABASE: DATABASE, NPM_SCHEMA: `run_${i}`, NPM_LOCK: String(7000 + i) }, steps(connection)),
     );
-    runs = Object.fromEntries(names.map((name, i) => [name, results[i]!]));
   }, 240_000);
 
   test(`the server answers on ${PG.host}:${PG.port}`, () => {
@@ -92,16 +88,13 @@ describe.skipIf(!available && !required)(`node-pg-migrate runner() (${CJS}, ${ES
   });
 
   test('the app gets exactly the same migration runs and errors in every mode, and lives on', () => {
-    for (const [name, run] of Object.entries(runs)) {
-      expect(run.steps.map((s) => s.outcome), name).toEqual(OUTCOMES);
-      expect(run.alive, name).toBe(true);
-    }
+    expectOutcomesInEveryMode(runs, OUTCOMES);
   });
 
   for (const name of ['require, databaseUrl', 'import with PROMETHEUS_ESM_HOOK, dbClient']) {
     const { connection } = MODES[name]!;
     test(`${name}: 2 of 3 applied gives 2/1, the third run 3/0, a rollback 2/1, on connection "${connection}"`, () => {
-      expect(runs[name]!.steps.map((s) => s.gauges)).toEqual(steps(connection).map((s) => s.gauges));
+      expect(gaugesOf(runs[name]!)).toEqual(steps(connection).map((s) => s.gauges));
     });
 
     test(`${name}: the database down gives one warning line for all its runs, and no series`, () => {
@@ -110,24 +103,15 @@ describe.skipIf(!available && !required)(`node-pg-migrate runner() (${CJS}, ${ES
   }
 
   test('PROMETHEUS_EXPORT_MIGRATIONS off: nothing read, no series, no line', () => {
-    const run = runs['require, setting off']!;
-    expect(run.steps.map((s) => s.gauges)).toEqual([[], [], [], [], []]);
-    expect(run.stderr).toEqual([]);
+    expectUntracked(runs['require, setting off']!);
   });
 
   test('an ES module import without the ESM loader hook is not seen (node-pg-migrate is an ES module): no series, no line', () => {
-    const run = runs['import without the ESM hook']!;
-    expect(run.steps.map((s) => s.gauges)).toEqual([[], [], [], [], []]);
-    expect(run.stderr).toEqual([]);
+    expectUntracked(runs['import without the ESM hook']!);
   });
 
   test('the tracker throwing (ODM_FAULTS=recorders): no series; the migration sites are reported once each', () => {
-    const run = runs['require, tracker throwing']!;
-    expect(run.steps.map((s) => s.gauges)).toEqual([[], [], [], [], []]);
-    const sites = containedFailures(run.stderr.join('\n')).map((line) => /ODM001 (.+?) failed;/.exec(line)?.[1]);
-    expect(new Set(sites).size).toBe(sites.length);
-    expect(sites.filter((site) => /migration/.test(site ?? '')).sort()).toEqual(['collector migrations', 'node-pg-migrate migrations source']);
-    expect(run.stderr.filter((line) => !line.includes(' ODM001 '))).toEqual([]);
+    expectTrackerFaults(runs['require, tracker throwing']!, ['collector migrations', 'node-pg-migrate migrations source']);
   });
 });
 

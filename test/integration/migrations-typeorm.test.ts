@@ -3,29 +3,28 @@ import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import typeorm from 'typeorm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { reachable } from '../fixtures/db-services.mjs';
-import {
-  dbSamples,
-  failedSites,
-  headerOnly,
-  migrationGauges,
-  MODES,
-  packageLines,
-  packageLinesBecome,
-  recreateDatabases,
-  runScript,
-  scrapeAfter,
-  SERVERS,
-  serverEnv,
-  startMode,
-  testKnex,
-  type Mode,
-  type ScriptRun,
-  type ScriptStep,
-  type ServerName,
-} from '../fixtures/migrations-knex-umzug-typeorm-runs.js';
 import { afterSettled, wrapMethod, type Method } from '../../src/migrations/method-wrappers.js';
 import { valueOf, type Exposition } from '../support/exposition.js';
-import type { RunningApp } from '../support/processes.js';
+import {
+  dbSamples,
+  expectFaultSites,
+  expectNoTableCreated,
+  expectNothingExported,
+  expectSameOutcomes,
+  MODES,
+  packageLines,
+  recreateDatabases,
+  runEveryMode,
+  scriptModes,
+  SERVERS,
+  serverEnv,
+  stepGaugeTests,
+  stopApps,
+  testKnex,
+  type Mode,
+  type ScriptStep,
+  type ServerName,
+} from '../support/migration-runs.js';
 
 const APP = 'test/fixtures/migrations-typeorm-app.mjs';
 // In CI a missing server fails the run; locally the suite is skipped.
@@ -132,16 +131,13 @@ for (const server of ['pg', 'mysql'] as const) {
   const database = (mode: Mode) => `odm_mig_typeorm_${server}_${mode}`;
 
   describe.skipIf(!available && !required)(`TypeORM migrations on ${client} (${APP})`, () => {
-    const apps: Partial<Record<Mode, RunningApp>> = {};
     const proxies = new Map<string, Proxy>();
     const steps = script(server, proxies);
-    const runs = {} as Record<Mode, ScriptRun>;
-    /** After the first two steps (both DataSources initialized, nothing run). */
-    const idle = {} as Record<'on' | 'off', Exposition>;
+    const modes = scriptModes();
     let final: Exposition;
     /** A mode's outcomes with its own database name and proxy port (in TypeORM's MariaDB statements and errors) made neutral. */
     const sameDatabase = (mode: Mode): unknown =>
-      JSON.parse(JSON.stringify(runs[mode].outcomes).replaceAll(database(mode), 'DATABASE').replaceAll(`:${proxies.get(database(mode))!.port}`, ':PROXY'));
+      JSON.parse(JSON.stringify(modes.runs[mode].outcomes).replaceAll(database(mode), 'DATABASE').replaceAll(`:${proxies.get(database(mode))!.port}`, ':PROXY'));
 
     beforeAll(async () => {
       await recreateDatabases(server, MODES.map(database));
@@ -149,29 +145,27 @@ for (const server of ['pg', 'mysql'] as const) {
         await applyFirstTwo(server, database(mode));
         proxies.set(database(mode), await tcpProxy(port));
       }
-      await Promise.all(
-        MODES.map(async (mode) => {
+      await runEveryMode(modes, {
+        app: APP,
+        steps,
+        database,
+        env: (mode) => {
           const proxy = proxies.get(database(mode))!;
-          const env = {
+          return {
             ...serverEnv(server),
             MIG_DB: database(mode),
             MIG_DOWN_PORT: String(proxy.port),
             PROMETHEUS_DB_ALIASES: `mig=${host}:${port}/${database(mode)},down=127.0.0.1:${proxy.port}`,
           };
-          const app = (apps[mode] = await startMode(APP, mode, env));
-          const first = await runScript(app, mode, database(mode), steps.slice(0, 2));
-          if (mode === 'on' || mode === 'off') idle[mode] = mode === 'on' ? await app.scrape() : await scrapeAfter(app, 1500);
-          const rest = await runScript(app, mode, database(mode), steps.slice(2));
-          runs[mode] = { outcomes: [...first.outcomes, ...rest.outcomes], gauges: [...first.gauges, ...rest.gauges] };
-        }),
-      );
-      await packageLinesBecome(apps.on!, DOWN_WARNING, 1);
-      await packageLinesBecome(apps.faults!, /ODM001 typeorm migrations discovery/, 1);
-      final = await apps.off!.scrape();
+        },
+        downWarning: DOWN_WARNING,
+        lastFaultSite: 'typeorm migrations discovery',
+      });
+      final = await modes.apps.off!.scrape();
     }, 120_000);
 
     afterAll(async () => {
-      await Promise.all(Object.values(apps).map((app) => app.stop()));
+      await stopApps(modes);
       await Promise.all([...proxies.values()].map((proxy) => proxy.close()));
     });
 
@@ -179,19 +173,14 @@ for (const server of ['pg', 'mysql'] as const) {
       expect(available).toBe(true);
     });
 
-    steps.forEach(({ step, args, gauges }, i) => {
-      if (gauges === undefined) return;
-      test(`step ${i + 1} ${step} ${args?.name ?? ''}: gauges ${JSON.stringify(gauges)}`, () => {
-        expect(runs.on.gauges[i]).toEqual(gauges);
-      });
-    });
+    stepGaugeTests(steps, modes);
 
     test('the database that went down gives exactly one warning line naming tool and connection; nothing else is logged', () => {
-      expect(packageLines(apps.on!.stderr())).toEqual([expect.stringMatching(DOWN_WARNING)]);
+      expect(packageLines(modes.apps.on!.stderr())).toEqual([expect.stringMatching(DOWN_WARNING)]);
     });
 
     test("the app gets exactly its results and errors, its logger and subscribers see exactly its own statements, and the tables hold the same rows, in every mode", () => {
-      const outcomes = runs.plain.outcomes as Array<{ result?: unknown; message?: string; code?: string }>;
+      const outcomes = modes.runs.plain.outcomes as Array<{ result?: unknown; message?: string; code?: string }>;
       // The plan: the runs resolved or rejected as written.
       expect(outcomes[2]).toEqual({ result: ['CreateC1700000000003'] });
       expect(outcomes[5]).toEqual({ result: ['PlainX1700000000101', 'PlainY1700000000102'] });
@@ -201,32 +190,26 @@ for (const server of ['pg', 'mysql'] as const) {
         migrations: [{ name: 'CreateA1700000000001' }, { name: 'CreateB1700000000002' }, { name: 'Ghost1700000000099' }, { name: 'CreateC1700000000003' }],
         other: [{ name: 'PlainX1700000000101' }, { name: 'PlainY1700000000102' }],
       });
-      for (const mode of ['on', 'off', 'faults'] as const) expect(sameDatabase(mode), mode).toEqual(sameDatabase('plain'));
+      expectSameOutcomes(modes, sameDatabase);
     });
 
     test('reading creates no table: the aliased source, never run, has none', () => {
-      const { tables } = (runs.on.outcomes[13] as { result: { tables: string[] } }).result;
-      expect(tables).not.toContain('aliased_migrations');
-      expect(tables).toEqual((runs.plain.outcomes[13] as { result: { tables: string[] } }).result.tables);
+      expectNoTableCreated(modes, 13, 'aliased_migrations');
     });
 
     test('with the setting off nothing is read, even with a refresh timer: the DB families count exactly the statements of one read fewer than with it on, and the families have HELP/TYPE only', () => {
-      for (const family of ['django_migrations_applied_total', 'django_migrations_unapplied_total']) expect(headerOnly(final, family), family).toBe(true);
-      expect(packageLines(apps.off!.stderr())).toEqual([]);
+      expectNothingExported(modes, final);
       // Both DataSources initialized the same way in both runs; with the setting on, one read
       // on a pooled connection: hasTable and the select.
       const labels = { alias: 'mig', vendor: server === 'pg' ? 'postgresql' : 'mysql' };
       const count = (exp: Exposition, name: string) => valueOf(exp, name, labels) ?? 0;
-      expect(count(idle.on, 'django_db_execute_total') - count(idle.off, 'django_db_execute_total')).toBe(2);
-      expect(count(idle.on, 'django_db_new_connections_total')).toBe(count(idle.off, 'django_db_new_connections_total'));
-      expect(dbSamples(idle.off, 'mig').length).toBeGreaterThan(0);
+      expect(count(modes.idle.on, 'django_db_execute_total') - count(modes.idle.off, 'django_db_execute_total')).toBe(2);
+      expect(count(modes.idle.on, 'django_db_new_connections_total')).toBe(count(modes.idle.off, 'django_db_new_connections_total'));
+      expect(dbSamples(modes.idle.off, 'mig').length).toBeGreaterThan(0);
     });
 
     test('fault injection: each contained site logs ODM001 once, and the process lives on', () => {
-      const sites = failedSites(apps.faults!.stderr());
-      expect(sites.filter((site) => site.includes('migrations')).sort()).toEqual(['typeorm migrations discovery']);
-      expect(new Set(sites).size).toBe(sites.length);
-      expect(apps.faults!.child.exitCode).toBe(null);
+      expectFaultSites(modes, ['typeorm migrations discovery']);
     });
   });
 }

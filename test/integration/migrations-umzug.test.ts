@@ -5,25 +5,24 @@ import { Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug } from 'umzug';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PG, reachable } from '../fixtures/db-services.mjs';
+import type { Exposition } from '../support/exposition.js';
 import {
   dbSamples,
-  failedSites,
-  headerOnly,
+  expectFaultSites,
+  expectNothingExported,
+  expectSameOutcomes,
   migrationGauges,
   MODES,
   packageLines,
-  packageLinesBecome,
   recreateDatabases,
-  runScript,
-  scrapeAfter,
+  runEveryMode,
+  scriptModes,
   serverEnv,
-  startMode,
+  stepGaugeTests,
+  stopApps,
   type Mode,
-  type ScriptRun,
   type ScriptStep,
-} from '../fixtures/migrations-knex-umzug-typeorm-runs.js';
-import type { Exposition } from '../support/exposition.js';
-import type { RunningApp } from '../support/processes.js';
+} from '../support/migration-runs.js';
 
 const APP = 'test/fixtures/migrations-umzug-app.mjs';
 const MIGRATIONS = 'test/fixtures/migrations-umzug/migrations/*.cjs';
@@ -81,10 +80,7 @@ const SCRIPT: ScriptStep[] = [
 const DOWN_WARNING = /^migrations: cannot read the umzug migrations of connection "down"; left out until a read succeeds: connect ECONNREFUSED 127\.0\.0\.1:1$/;
 
 describe.skipIf(!available && !required)(`umzug migrations (${APP})`, () => {
-  const apps: Partial<Record<Mode, RunningApp>> = {};
-  const runs = {} as Record<Mode, ScriptRun>;
-  /** After the first two steps (Umzugs constructed, no statement of the app yet). */
-  const idle = {} as Record<'on' | 'off', Exposition>;
+  const modes = scriptModes();
   let final: Record<'on' | 'off', Exposition>;
 
   beforeAll(async () => {
@@ -93,28 +89,24 @@ describe.skipIf(!available && !required)(`umzug migrations (${APP})`, () => {
       await rm(jsonFile(mode), { force: true });
       await withMainUmzug(database(mode), (umzug) => umzug.up({ step: 2 }));
     }
-    await Promise.all(
-      MODES.map(async (mode) => {
-        const env = {
-          ...serverEnv('pg'),
-          MIG_DB: database(mode),
-          MIG_JSON: jsonFile(mode),
-          PROMETHEUS_DB_ALIASES: `mig=${PG.host}:${PG.port}/${database(mode)},down=${PG.host}:1`,
-        };
-        const app = (apps[mode] = await startMode(APP, mode, env));
-        const first = await runScript(app, mode, database(mode), SCRIPT.slice(0, 2));
-        if (mode === 'on' || mode === 'off') idle[mode] = mode === 'on' ? await app.scrape() : await scrapeAfter(app, 1500);
-        const rest = await runScript(app, mode, database(mode), SCRIPT.slice(2));
-        runs[mode] = { outcomes: [...first.outcomes, ...rest.outcomes], gauges: [...first.gauges, ...rest.gauges] };
+    await runEveryMode(modes, {
+      app: APP,
+      steps: SCRIPT,
+      database,
+      env: (mode) => ({
+        ...serverEnv('pg'),
+        MIG_DB: database(mode),
+        MIG_JSON: jsonFile(mode),
+        PROMETHEUS_DB_ALIASES: `mig=${PG.host}:${PG.port}/${database(mode)},down=${PG.host}:1`,
       }),
-    );
-    await packageLinesBecome(apps.on!, DOWN_WARNING, 1);
-    await packageLinesBecome(apps.faults!, /ODM001 umzug migrations discovery/, 1);
-    final = { on: await apps.on!.scrape(), off: await apps.off!.scrape() };
+      downWarning: DOWN_WARNING,
+      lastFaultSite: 'umzug migrations discovery',
+    });
+    final = { on: await modes.apps.on!.scrape(), off: await modes.apps.off!.scrape() };
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(Object.values(apps).map((app) => app.stop()));
+    await stopApps(modes);
     await Promise.all(MODES.map((mode) => rm(jsonFile(mode), { force: true })));
   });
 
@@ -122,20 +114,15 @@ describe.skipIf(!available && !required)(`umzug migrations (${APP})`, () => {
     expect(available).toBe(true);
   });
 
-  SCRIPT.forEach(({ step, args, gauges }, i) => {
-    if (gauges === undefined) return;
-    test(`step ${i + 1} ${step} ${args?.name ?? ''}: gauges ${JSON.stringify(gauges)}`, () => {
-      expect(runs.on.gauges[i]).toEqual(gauges);
-    });
-  });
+  stepGaugeTests(SCRIPT, modes);
 
   test('the database that is down gives no series, and exactly one warning line naming tool and connection; nothing else is logged', () => {
     expect(migrationGauges(final.on)).toEqual({ mig: [5, 0], files: [2, 0], default: [1, 1] });
-    expect(packageLines(apps.on!.stderr())).toEqual([expect.stringMatching(DOWN_WARNING)]);
+    expect(packageLines(modes.apps.on!.stderr())).toEqual([expect.stringMatching(DOWN_WARNING)]);
   });
 
   test("the app gets exactly its results and errors, its listeners and Sequelize logger see exactly its own events and statements, and the storages hold the same rows, in every mode", () => {
-    const outcomes = runs.plain.outcomes as Array<{ result?: unknown; message?: string }>;
+    const outcomes = modes.runs.plain.outcomes as Array<{ result?: unknown; message?: string }>;
     // The plan: the runs resolved or rejected as written.
     expect(outcomes[2]).toEqual({ result: [{ name: '003_umzug_c.cjs', path: expect.stringMatching(/migrations-umzug\/migrations\/003_umzug_c\.cjs$/) }] });
     expect(outcomes[6]?.message).toBe('Couldn\'t find migration to apply with name "missing.cjs"');
@@ -146,17 +133,16 @@ describe.skipIf(!available && !required)(`umzug migrations (${APP})`, () => {
       json: ['001_plain_x.cjs', '002_plain_y.cjs'],
       custom: ['001_plain_x.cjs'],
     });
-    for (const mode of ['on', 'off', 'faults'] as const) expect(runs[mode].outcomes, mode).toEqual(runs.plain.outcomes);
+    expectSameOutcomes(modes);
   });
 
   test('with the setting off nothing is read: no connection and no statement before the app runs one, even with a refresh timer, and the families have HELP/TYPE only', () => {
-    expect(dbSamples(idle.off, 'mig')).toEqual([]);
-    for (const family of ['django_migrations_applied_total', 'django_migrations_unapplied_total']) expect(headerOnly(final.off, family), family).toBe(true);
-    expect(packageLines(apps.off!.stderr())).toEqual([]);
+    expect(dbSamples(modes.idle.off, 'mig')).toEqual([]);
+    expectNothingExported(modes, final.off);
     // The same moment with the setting on: one read through the app's Sequelize, whose first
     // query opens 2 connections (one loads the type OIDs; 3 setup statements in all), then
     // tableExists and the select.
-    expect(dbSamples(idle.on, 'mig')).toEqual([
+    expect(dbSamples(modes.idle.on, 'mig')).toEqual([
       'django_db_execute_total{"alias":"mig","vendor":"postgresql"} 5',
       'django_db_new_connections_total{"alias":"mig","vendor":"postgresql"} 2',
       'django_db_query_duration_seconds_count{"alias":"mig","vendor":"postgresql"} 5',
@@ -164,9 +150,6 @@ describe.skipIf(!available && !required)(`umzug migrations (${APP})`, () => {
   });
 
   test('fault injection: each contained site logs ODM001 once, and the process lives on', () => {
-    const sites = failedSites(apps.faults!.stderr());
-    expect(sites.filter((site) => site.includes('migrations')).sort()).toEqual(['umzug migrations discovery']);
-    expect(new Set(sites).size).toBe(sites.length);
-    expect(apps.faults!.child.exitCode).toBe(null);
+    expectFaultSites(modes, ['umzug migrations discovery']);
   });
 });
