@@ -5,8 +5,8 @@ import type { Disable } from '../otel/package-loads.js';
 import { wrapMethod, type MethodWrapper } from './method-wrappers.js';
 
 /**
- * The module patches of the migration tools found without user code: each tool's patches start
- * with the migration tracker, and its Disable takes back every wrapper and replaced export.
+ * The module patches of the migration tools found without user code; a tool's Disable takes back
+ * every method wrapper and replaced export its patches made.
  */
 
 /** Registers how to undo one change a patch made to the app's modules or classes. */
@@ -39,7 +39,7 @@ export function enableToolPatches(tool: string, definitions: (onDisable: OnDisab
   };
 }
 
-/** Module-level unpatching is not used: the wrappers are undone (or made inert) by the Disable. */
+/** Module-level unpatching is not used: wrappers and replaced exports are undone (or go inert) by the Disable. */
 export const keep = (exported: unknown): unknown => exported;
 
 /**
