@@ -55,5 +55,8 @@ export function registeredModelNames(): Iterable<string> {
 
 function describe(target: object): string {
   const name = typeof target === 'function' ? target.name : undefined;
-  return name ? `model class ${name}` : 'this target';
+  if (name) return `model class ${name}`;
+  // withModelOperations registers one such object per client and model.
+  const prismaModel = (target as { prismaModel?: unknown }).prismaModel;
+  return typeof prismaModel === 'string' ? `Prisma model ${prismaModel}` : 'this target';
 }

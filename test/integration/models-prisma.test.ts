@@ -48,7 +48,7 @@ const PLAN = {
 
 /** One line each for the misuses, in every run (the package's API logs them, preload or not). */
 const MISUSE_LINES = [
-  'otel-django-metrics: withModelOperations: this target is already registered as model "dog"; "hound" is ignored',
+  'otel-django-metrics: withModelOperations: Prisma model dog is already registered as model "dog"; "hound" is ignored',
   'otel-django-metrics: withModelOperations: expected a Prisma client; returned unchanged',
   "otel-django-metrics: withModelOperations: expected a map of Prisma model names to model names, such as { Dog: 'dog' }; the client is returned unchanged",
   'otel-django-metrics: withModelOperations: the Prisma client has no model "Bird"; ignored',
