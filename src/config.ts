@@ -1,3 +1,5 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { DEFAULT_LATENCY_BUCKETS } from '../views/index.js';
 import { logLine, type Logger } from './log.js';
 
@@ -37,6 +39,8 @@ export interface Config {
   exportMigrations: boolean;
   /** Re-read every migration source this often; 0 = only after runs through an instrumented tool. */
   migrationsRefreshSeconds: number;
+  /** Multi-process mode's state directory (absolute); `undefined` = this process alone. */
+  multiprocDir: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -116,6 +120,24 @@ const oneOf = <T extends string>(...values: T[]): Parser<T> => (raw) => {
   return v;
 };
 
+/** A directory that exists and this process may create files in, made absolute (the app may change its working directory). */
+const writableDirectory: Parser<string> = (raw) => {
+  const dir = resolve(raw.trim());
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+  } catch {
+    throw new Invalid('no such directory');
+  }
+  if (!isDirectory) throw new Invalid('not a directory');
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new Invalid('not writable');
+  }
+  return dir;
+};
+
 /** One `alias=host[:port][/database]` entry; any part of the target may be omitted (`replica=db2`, `audit=/audit`). */
 const dbAlias: Parser<DbAliasRule> = (entry) => {
   const m = /^([A-Za-z0-9_.-]+)=([^:/\s]*)(?::(\d+))?(?:\/([^\s/]+))?$/.exec(entry);
@@ -182,5 +204,6 @@ export function readConfig(env: Env = process.env, log: Logger = logLine): Confi
     exportMigrations: read('PROMETHEUS_EXPORT_MIGRATIONS', bool, false),
     // A day at most: a longer period is a mistake, and the timer must fit setInterval's 32-bit delay.
     migrationsRefreshSeconds: read('PROMETHEUS_MIGRATIONS_REFRESH_SECONDS', integer(0, 86_400), 0),
+    multiprocDir: read('PROMETHEUS_MULTIPROC_DIR', writableDirectory, undefined),
   };
 }

@@ -4,6 +4,7 @@ import { writeExposition } from './exposition/prometheus-text.js';
 import { scrapeFunction } from './exposition/scrape-source.js';
 import { startMetricsServer } from './exposition/server.js';
 import { enableCacheInstrumentation } from './cache/index.js';
+import { startMultiProcess } from './cluster/index.js';
 import { enableDbInstrumentation } from './db/index.js';
 import { enableFrameworkAdapters } from './http/frameworks/index.js';
 import { installListenerErrors } from './http/listener-errors.js';
@@ -61,12 +62,16 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
     disables.push(registry.addCollector('runtime', runtime.collector), runtime.stop);
   }
 
+  // Multi-process mode: the scrape is the merge of every process's state (the OTel SDK's own instruments stay this process's).
+  const multiProcess = startMultiProcess(context);
+  // First at shutdown: its last publication still holds every family.
+  if (multiProcess !== undefined) disables.unshift(multiProcess.stop);
   const scrape = scrapeFunction(async (out, take) => {
-    await writeExposition(registry.collect(), out, take);
+    await writeExposition(multiProcess !== undefined ? await multiProcess.collect() : registry.collect(), out, take);
     await meterSdk.write(out);
   });
 
-  const wantsServer = config.port !== undefined || config.portRange !== undefined;
+  const wantsServer = (config.port !== undefined || config.portRange !== undefined) && multiProcess?.dedicatedServer !== false;
   const server = wantsServer ? startMetricsServer(config, scrape, log) : undefined;
 
   const distribution: RunningDistribution = {

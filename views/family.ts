@@ -25,8 +25,8 @@ export interface FamilyDef {
   /** Label names in declared order. */
   readonly labels: readonly string[];
   readonly buckets?: BucketLayout;
-  /** The django groups get the namespace prefix; `runtime` families never do. */
-  readonly group: 'http' | 'db' | 'cache' | 'models' | 'migrations' | 'runtime';
+  /** The django groups get the namespace prefix; `runtime` and `self` (the package's own) families never do. */
+  readonly group: 'http' | 'db' | 'cache' | 'models' | 'migrations' | 'runtime' | 'self';
   /** Cross-process merge rule: counters and histograms always sum; every gauge declares its own. */
   readonly merge: MergeRule;
 }

@@ -1,6 +1,13 @@
 import { Family, type SeriesBase } from './family.js';
 import type { CounterSnapshot, Exemplar } from './snapshot.js';
 
+/**
+ * Bumped by every recording of every counter and histogram of the process: a publisher of the
+ * process's state compares it with the value at its last write to skip writing an idle state.
+ * One increment of a constant object's field, no allocation.
+ */
+export const storeChanges = { count: 0 };
+
 interface CounterSeries extends SeriesBase {
   value: number;
   exemplar: Exemplar | undefined;
@@ -17,16 +24,19 @@ export class Counter extends Family<CounterSeries> {
 
   /** Unlabelled increment (the hot path of most request counters). */
   inc(by = 1): void {
+    storeChanges.count++;
     this.single!.value += by;
   }
 
   /** Labelled increment; `values` in the family's declared label order. */
   add(values: readonly string[], by = 1): void {
+    storeChanges.count++;
     this.find(values).value += by;
   }
 
   /** Creates the series at 0 if absent (model registration pre-creates its series). */
   touch(values: readonly string[]): void {
+    storeChanges.count++;
     this.find(values);
   }
 

@@ -1,4 +1,5 @@
 import type { FamilyDef } from '../../views/index.js';
+import { storeChanges } from './counter.js';
 import { Family, type FamilyOptions, type SeriesBase } from './family.js';
 import type { Exemplar, HistogramSnapshot } from './snapshot.js';
 
@@ -50,6 +51,7 @@ export class Histogram extends Family<HistogramSeries> {
 }
 
 function record(s: HistogramSeries, bounds: readonly number[], value: number): void {
+  storeChanges.count++;
   // Binary search for the first bound >= value (`le` is inclusive).
   let lo = 0;
   let hi = bounds.length;

@@ -1,4 +1,7 @@
-import { describe, expect, test } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
 import { readConfig, type Config } from '../../src/config.js';
 import { DEFAULT_LATENCY_BUCKETS } from '../../views/index.js';
 
@@ -28,6 +31,7 @@ const DEFAULTS: Config = {
   exportModelBulk: false,
   exportMigrations: false,
   migrationsRefreshSeconds: 0,
+  multiprocDir: undefined,
 };
 
 test('an empty environment gives the documented defaults and prints nothing', () => {
@@ -245,6 +249,38 @@ describe('PROMETHEUS_DB_ALIASES', () => {
         'invalid PROMETHEUS_DB_ALIASES entry "replica=db:99999999/x" (out of range 1-65535); skipped',
         'invalid PROMETHEUS_DB_ALIASES entry "zero=db:0" (out of range 1-65535); skipped',
       ],
+    });
+  });
+});
+
+describe('PROMETHEUS_MULTIPROC_DIR: an existing writable directory, else one line and this process alone', () => {
+  const base = mkdtempSync(join(tmpdir(), 'odm-config-'));
+  const dir = join(base, 'state');
+  const file = join(base, 'file');
+  const readOnly = join(base, 'read-only');
+  mkdirSync(dir);
+  mkdirSync(readOnly, { mode: 0o555 });
+  writeFileSync(file, '');
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+  test('a writable directory, made absolute and trimmed', () => {
+    expect(read({ PROMETHEUS_MULTIPROC_DIR: dir })).toStrictEqual({ config: { ...DEFAULTS, multiprocDir: dir }, lines: [] });
+    expect(read({ PROMETHEUS_MULTIPROC_DIR: ` ${relative(process.cwd(), dir)} ` })).toStrictEqual({ config: { ...DEFAULTS, multiprocDir: dir }, lines: [] });
+  });
+
+  test.each([
+    [join(base, 'missing'), 'no such directory'],
+    [file, 'not a directory'],
+  ])('%s: %s', (raw, reason) => {
+    expect(read({ PROMETHEUS_MULTIPROC_DIR: raw })).toStrictEqual({ config: DEFAULTS, lines: [`invalid PROMETHEUS_MULTIPROC_DIR="${raw}" (${reason}); using default`] });
+  });
+
+  // root may write in any directory of a normal file system, but not in a process's /proc directory.
+  const notWritable = process.getuid?.() === 0 ? '/proc/self' : readOnly;
+  test(`${notWritable}: not writable`, () => {
+    expect(read({ PROMETHEUS_MULTIPROC_DIR: notWritable })).toStrictEqual({
+      config: DEFAULTS,
+      lines: [`invalid PROMETHEUS_MULTIPROC_DIR="${notWritable}" (not writable); using default`],
     });
   });
 });
