@@ -45,7 +45,9 @@ async function listen(server: Server, config: Pick<Config, 'port' | 'portRange' 
   if (config.portRange) {
     const [first, last] = config.portRange;
     for (let port = first; port <= last; port++) {
-      if (await tryListen(server, port, config.address)) {
+      // Exclusive: a node:cluster worker would otherwise share the handle of the first worker that
+      // took the port (cluster's listen), and scrapes of that port would go to either of them.
+      if (await tryListen(server, port, config.address, true)) {
         log(`Exporting Prometheus /metrics/ on port ${port}`);
         return port;
       }
@@ -54,14 +56,14 @@ async function listen(server: Server, config: Pick<Config, 'port' | 'portRange' 
     return undefined;
   }
   if (config.port === undefined) return undefined;
-  const ok = await tryListen(server, config.port, config.address);
+  const ok = await tryListen(server, config.port, config.address, false);
   if (ok) return config.port;
   log(`cannot listen on ${config.address ?? '*'}:${config.port} (${ok === false ? 'in use' : 'unavailable'}); serving no dedicated /metrics endpoint`);
   return undefined;
 }
 
 /** Resolves true when listening, false when the port is taken, null on any other bind error. */
-function tryListen(server: Server, port: number, host: string | undefined): Promise<boolean | null> {
+function tryListen(server: Server, port: number, host: string | undefined, exclusive: boolean): Promise<boolean | null> {
   return new Promise((resolve) => {
     const onError = (err: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
@@ -73,6 +75,6 @@ function tryListen(server: Server, port: number, host: string | undefined): Prom
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen(port, host);
+    server.listen({ port, host, exclusive });
   });
 }
