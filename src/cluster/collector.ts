@@ -56,7 +56,7 @@ export function mergedCollector(dir: string, options: MergedCollectorOptions = {
     const folded = new Set(retired?.folded);
     // Oldest first: the `first` gauge rule takes the oldest live process's value.
     states.sort((a, b) => a.process.start - b.process.start || a.process.pid - b.process.pid);
-    const merge = new StateMerge(mismatch);
+    const merge = new StateMerge({ mismatch });
     if (retired !== undefined) await runSliced(merge.add(retired, false));
     for (const { process, state, live } of states) if (!folded.has(process.id)) await runSliced(merge.add(state, live));
     return runSliced(guard.apply(merge.snapshots()));

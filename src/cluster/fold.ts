@@ -28,7 +28,7 @@ export async function foldExited(dir: string, self: ProcessIdentity, onMismatch?
     const listing = await listStateDir(dir);
     const exited = await filterAsync(listing.processes, async (p) => !(await isAlive(p)));
     const alreadyFolded = new Set(retired.folded);
-    const merge = new StateMerge(onMismatch);
+    const merge = new StateMerge({ mismatch: onMismatch });
     await runSliced(merge.add(retired, false));
     const folded: string[] = [];
     for (const process of exited) {

@@ -42,6 +42,13 @@ interface MergedFamily {
   overflow: Series | undefined;
 }
 
+export interface StateMergeOptions {
+  /** Told of a family whose buckets differ from those of the state that brought it first (that state's series of it are skipped). */
+  mismatch?: (name: string) => void;
+  /** A family's definition by catalog name (default: the catalog's). */
+  lookup?: (name: string) => FamilyDef | undefined;
+}
+
 /**
  * One merge of several states into families, by each family's rule (`def.merge`): counters and
  * histograms add up per label set (buckets, sums and counts alike), over every state; gauges
@@ -53,13 +60,18 @@ interface MergedFamily {
 export class StateMerge {
   private readonly families = new Map<string, MergedFamily>();
 
-  /** `mismatch` is told of a family whose buckets differ from those of the state that brought it first (that state's series are skipped). */
-  constructor(private readonly mismatch: (name: string) => void = () => {}) {}
+  private readonly mismatch: (name: string) => void;
+  private readonly lookup: (name: string) => FamilyDef | undefined;
+
+  constructor(options: StateMergeOptions = {}) {
+    this.mismatch = options.mismatch ?? (() => {});
+    this.lookup = options.lookup ?? catalogDef;
+  }
 
   /** Adds one state, step by step (see SERIES_PER_STEP). `live`: the state of a running process, whose gauges count. */
   *add(state: EncodedState, live: boolean): Generator<void, void, undefined> {
     for (const encoded of state.families) {
-      const def = catalogDef(encoded.def);
+      const def = this.lookup(encoded.def);
       if (def === undefined || def.merge === 'omit' || (def.type === 'gauge' && !live)) continue;
       const family = this.familyFor(def, encoded);
       if (family === undefined) continue;

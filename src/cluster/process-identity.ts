@@ -61,6 +61,17 @@ export function parseIdentity(id: string): ProcessIdentity | undefined {
   return m ? { pid: Number(m[1]), start: Number(m[2]), id } : undefined;
 }
 
+/** The identity of a running process (Linux: from procfs); `undefined` when it is not running or cannot be read. */
+export async function readIdentity(pid: number): Promise<ProcessIdentity | undefined> {
+  if (pid === process.pid) return ownIdentity();
+  try {
+    const stat = parseProcStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
+    return stat && stat.state !== 'Z' && stat.state !== 'X' ? { pid, start: stat.start, id: identityId(pid, stat.start) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Whether the process that wrote a state file still runs: with procfs, its pid exists, is not a
  * zombie (an exited child its parent has not reaped yet) and started when the id says; without,
