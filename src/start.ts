@@ -22,6 +22,7 @@ import { eagerActivation, lazyActivation } from './otel/package-loads.js';
 import { currentDistribution, setDistribution, type Distribution, type RunningDistribution } from './state.js';
 import { startRuntimeMetrics } from './runtime/index.js';
 import { Registry } from './store/registry.js';
+import type { FamilySnapshot } from './store/snapshot.js';
 
 export interface StartOptions {
   /** Settings; by default read from the environment (metrics.md section 8). */
@@ -66,13 +67,17 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
   const multiProcess = startMultiProcess(context);
   // First at shutdown: its last publication still holds every family.
   if (multiProcess !== undefined) disables.unshift(multiProcess.stop);
-  const scrape = scrapeFunction(async (out, take) => {
-    await writeExposition(multiProcess !== undefined ? await multiProcess.collect() : registry.collect(), out, take);
-    await meterSdk.write(out);
-  });
+  const scrapeOf = (collect: () => Iterable<FamilySnapshot> | Promise<Iterable<FamilySnapshot>>) =>
+    scrapeFunction(async (out, take) => {
+      await writeExposition(await collect(), out, take);
+      await meterSdk.write(out);
+    });
+  const ownScrape = scrapeOf(() => registry.collect());
+  const scrape = multiProcess !== undefined ? scrapeOf(() => multiProcess.collect()) : ownScrape;
 
-  const wantsServer = (config.port !== undefined || config.portRange !== undefined) && multiProcess?.dedicatedServer !== false;
-  const server = wantsServer ? startMetricsServer(config, scrape, log) : undefined;
+  const dedicated = multiProcess?.dedicatedServer ?? 'merged';
+  const wantsServer = (config.port !== undefined || config.portRange !== undefined) && dedicated !== 'none';
+  const server = wantsServer ? startMetricsServer(config, dedicated === 'own' ? ownScrape : scrape, log) : undefined;
 
   const distribution: RunningDistribution = {
     config,
