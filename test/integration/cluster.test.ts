@@ -1,9 +1,12 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { logLines, startCluster, traffic, type RunningCluster } from '../fixtures/cluster-harness.js';
-import { valueOf } from '../support/exposition.js';
+import { get, logLines, startCluster, startTraffic, traffic, type Load, type RunningCluster } from '../fixtures/cluster-harness.js';
+import { parseExposition, valueOf, type Exposition } from '../support/exposition.js';
 
 const REQUESTS = 'django_http_requests_before_middlewares_total';
 const RESPONSES = 'django_http_responses_before_middlewares_total';
+const BY_STATUS = 'django_http_responses_total_by_status_total';
+const LATENCY_COUNT = 'django_http_requests_latency_including_middlewares_seconds_count';
+const TIMEOUTS = 'otel_django_metrics_multiprocess_timeouts_total';
 
 let app: RunningCluster | undefined;
 afterEach(async () => {
@@ -11,9 +14,30 @@ afterEach(async () => {
   app = undefined;
 });
 
+/**
+ * A scrape of the dedicated port during `load`: every request answered before it started is in
+ * it (the primary has every worker publish first), but for `lost` ones (a killed worker's last
+ * ones), and nothing sent after it ended.
+ */
+async function scrapeDuring(cluster: RunningCluster, load: Load, lost = 0): Promise<number> {
+  const answeredBefore = load.answered.total;
+  const value = valueOf(await cluster.scrape(), REQUESTS)!;
+  expect(value).toBeGreaterThanOrEqual(answeredBefore - lost);
+  expect(value).toBeLessThanOrEqual(load.answered.sent);
+  return value;
+}
+
+/** The HTTP totals a merged scrape must show after `n` answered requests (and no request in flight). */
+function expectTotals(m: Exposition, n: number): void {
+  expect(valueOf(m, REQUESTS)).toBe(n);
+  expect(valueOf(m, RESPONSES)).toBe(n);
+  expect(valueOf(m, BY_STATUS, { status: '200' })).toBe(n);
+  expect(valueOf(m, LATENCY_COUNT)).toBe(n);
+}
+
 // Before this was built: the primary took the metrics port, each worker logged "cannot listen on
-// 127.0.0.1:<port> (in use)", and the endpoint reported 0 after 101 requests; with a port range the
-// two workers shared one port through cluster's listen handle and scrapes alternated (50, 51, 50).
+// 127.0.0.1:<port> (in use); serving no dedicated /metrics endpoint", and the endpoint reported
+// django_http_requests_before_middlewares_total 0.0 after 101 requests.
 describe('node:cluster with the default settings: one endpoint, the workers merged', () => {
   for (const preload of ['execArgv', 'NODE_OPTIONS'] as const) {
     test(`preload in ${preload}: 101 requests over 2 workers read 101 on the dedicated port, no port fight`, async () => {
@@ -21,12 +45,97 @@ describe('node:cluster with the default settings: one endpoint, the workers merg
       const answered = await traffic(app.port, '/', 101);
       expect(answered.total).toBe(101);
       expect(answered.byWorker.size).toBe(2);
-      const m = await app.scrape();
-      expect(valueOf(m, REQUESTS)).toBe(101);
-      expect(valueOf(m, RESPONSES)).toBe(101);
+      expectTotals(await app.scrape(), 101);
       // A scrape again reads the same: no alternation between processes.
-      expect(valueOf(await app.scrape(), REQUESTS)).toBe(101);
+      expectTotals(await app.scrape(), 101);
       expect(logLines(app.stderr())).toEqual([]);
     });
   }
+
+  for (const workers of [2, 4]) {
+    test(`${workers} workers under traffic: each scrape holds every request answered before it, the end total exactly`, async () => {
+      app = await startCluster({ workers });
+      const load = startTraffic(app.port, '/', 8);
+      const seen: number[] = [];
+      while (seen.length < 8) {
+        seen.push(await scrapeDuring(app, load));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const answered = await load.stop();
+      expect(answered.failed).toBe(0);
+      expect(answered.byWorker.size).toBe(workers);
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+      const m = await app.scrape();
+      expectTotals(m, answered.total);
+      // Every worker answered at once: none of them made a scrape wait for it.
+      expect(valueOf(m, TIMEOUTS)).toBe(0);
+    });
+  }
+
+  test("the app's own /metrics, served by any worker, is the merge too (its own request counted, its response not yet)", async () => {
+    app = await startCluster({ workers: 2 });
+    const answered = await traffic(app.port, '/', 30);
+    const res = await get(app.port, '/metrics');
+    expect(res.status).toBe(200);
+    const m = parseExposition(res.body);
+    expect(valueOf(m, REQUESTS)).toBe(answered.total + 1);
+    expect(valueOf(m, RESPONSES)).toBe(answered.total);
+    // The dedicated port agrees, the in-app scrape's response now counted.
+    expectTotals(await app.scrape(), answered.total + 1);
+  });
+
+  test("the IPC messages of the merge never reach the app's own message listeners, in the primary or a worker", async () => {
+    app = await startCluster({ workers: 2 });
+    await traffic(app.port, '/', 10);
+    await app.scrape();
+    await get(app.port, '/metrics');
+    await get(app.port, '/metrics');
+    expect((await app.command('messages', /messages (.*)\n/))[1]).toBe('[]');
+    const bodies = await Promise.all([get(app.port, '/messages'), get(app.port, '/messages')]);
+    expect(new Set(bodies.map((b) => b.worker)).size).toBe(2);
+    expect(bodies.map((b) => b.body)).toEqual(['[]', '[]']);
+  });
+});
+
+describe('node:cluster workers leaving and joining mid-run', () => {
+  test('a worker disconnected and replaced by a new fork under traffic: the totals equal the requests answered, exactly', async () => {
+    app = await startCluster({ workers: 2 });
+    const load = startTraffic(app.port, '/', 4);
+    const seen = [await scrapeDuring(app, load)];
+    await app.command('disconnect 1', /exited 1 0 null\n/);
+    seen.push(await scrapeDuring(app, load));
+    await app.command('fork', /forked 3\n/);
+    while (load.answered.byWorker.get('3') === undefined) await new Promise((r) => setTimeout(r, 20));
+    seen.push(await scrapeDuring(app, load));
+    const answered = await load.stop();
+    expect([...answered.byWorker.keys()].sort()).toEqual(['1', '2', '3']);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expectTotals(await app.scrape(), answered.total);
+  });
+
+  test('a worker killed with SIGKILL under traffic: no scrape ever reads less than the one before, and no more than was sent', async () => {
+    app = await startCluster({ workers: 2 });
+    const load = startTraffic(app.port, '/', 4);
+    const seen = [await scrapeDuring(app, load)];
+    // Worker 1's answers so far: the next scrape has it publish them, so they outlive the kill.
+    const publishedByKilled = load.answered.byWorker.get('1') ?? 0;
+    seen.push(await scrapeDuring(app, load));
+    await app.command('kill 1', /exited 1 null SIGKILL\n/);
+    // At most what worker 1 answered after the scrape that had it publish is lost.
+    const lost = load.answered.byWorker.get('1')! - publishedByKilled;
+    seen.push(await scrapeDuring(app, load, lost));
+    await app.command('fork', /forked 3\n/);
+    while (load.answered.byWorker.get('3') === undefined) await new Promise((r) => setTimeout(r, 20));
+    seen.push(await scrapeDuring(app, load, lost));
+    const answered = await load.stop();
+    seen.push(valueOf(await app.scrape(), REQUESTS)!);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    const final = seen.at(-1)!;
+    // What the killed worker did after its last publication is lost, nothing else: the survivors'
+    // requests are all there, and the killed worker's up to that scrape; nothing beyond what was sent.
+    const bySurvivors = answered.total - answered.byWorker.get('1')!;
+    expect(publishedByKilled).toBeGreaterThan(0);
+    expect(final).toBeGreaterThanOrEqual(bySurvivors + publishedByKilled);
+    expect(final).toBeLessThanOrEqual(answered.sent);
+  });
 });
