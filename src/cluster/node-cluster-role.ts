@@ -15,10 +15,19 @@ export const CLUSTER_ENV = 'OTEL_DJANGO_METRICS_CLUSTER';
 /**
  * A process's part in node:cluster and the state directory the primary and its workers share: a
  * `primary` (the preload runs in a cluster primary, which is any process that may fork workers)
- * makes the directory when the app forks its first worker; a `worker` was forked by a primary
- * that set the variable.
+ * makes the directory when the app forks its first worker, and removes it when it exits; a
+ * `worker` was forked by a primary that set the variable.
  */
-export type ClusterRole = { readonly role: 'worker'; readonly dir: string } | { readonly role: 'primary'; readonly dir: string; makeDir(): void };
+export type ClusterRole =
+  | { readonly role: 'worker'; readonly dir: string }
+  | {
+      readonly role: 'primary';
+      readonly dir: string;
+      /** Makes the directory (a private one; a configured one exists). */
+      makeDir(): void;
+      /** Has the directory removed (a private one) in the 'exit' event, after the exit listeners added before. */
+      removeAtExit(): void;
+    };
 
 const SITE = 'node:cluster state directory';
 
@@ -33,15 +42,15 @@ export function clusterRole(dir: string | undefined, env: NodeJS.ProcessEnv = pr
   if (cluster.isWorker) return workerRole(env[CLUSTER_ENV]);
   const shared = dir ?? join(tmpdir(), `otel-django-metrics-cluster-${process.pid}-${randomBytes(6).toString('hex')}`);
   env[CLUSTER_ENV] = JSON.stringify({ primary: process.pid, dir: shared });
-  return { role: 'primary', dir: shared, makeDir: dir === undefined ? () => makePrivateDir(shared) : () => {} };
-}
-
-/** Fails if the name exists: the directory is this primary's alone. */
-function makePrivateDir(dir: string): void {
-  mkdirSync(dir, { mode: 0o700 });
-  // The workers have exited by then, or exit with their IPC channel; their last writes after the
-  // removal fail quietly (their publisher contains it).
-  process.on('exit', () => contain(SITE, () => rmSync(dir, { recursive: true, force: true })));
+  if (dir !== undefined) return { role: 'primary', dir, makeDir() {}, removeAtExit() {} };
+  return {
+    role: 'primary',
+    dir: shared,
+    // Fails if the name exists: the directory is this primary's alone.
+    makeDir: () => mkdirSync(shared, { mode: 0o700 }),
+    // The workers have exited by then, or exit with their IPC channel (nobody reads their last writes).
+    removeAtExit: () => void process.on('exit', () => contain(SITE, () => rmSync(shared, { recursive: true, force: true }))),
+  };
 }
 
 /**

@@ -52,6 +52,8 @@ export function startNodeCluster(context: Context, join: Join): MultiProcess | u
     onFirstWorker: () => {
       role.makeDir();
       part ??= join(role.dir);
+      // After the publisher's own exit hook: its last write lands before the removal.
+      role.removeAtExit();
     },
     timeoutMs: FLUSH_TIMEOUT_MS,
   });

@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { get, logLines, startCluster, startTraffic, traffic, type Load, type RunningCluster } from '../fixtures/cluster-harness.js';
-import { parseExposition, valueOf, type Exposition } from '../support/exposition.js';
+import { PG, reachable } from '../fixtures/db-services.mjs';
+import { parseExposition, seriesOf, valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 
 const REQUESTS = 'django_http_requests_before_middlewares_total';
 const RESPONSES = 'django_http_responses_before_middlewares_total';
 const BY_STATUS = 'django_http_responses_total_by_status_total';
 const LATENCY_COUNT = 'django_http_requests_latency_including_middlewares_seconds_count';
 const TIMEOUTS = 'otel_django_metrics_multiprocess_timeouts_total';
+const REDIS_PORT = Number(process.env.REDIS_PORT ?? 6379);
 
 let app: RunningCluster | undefined;
 afterEach(async () => {
@@ -137,5 +139,63 @@ describe('node:cluster workers leaving and joining mid-run', () => {
     expect(publishedByKilled).toBeGreaterThan(0);
     expect(final).toBeGreaterThanOrEqual(bySurvivors + publishedByKilled);
     expect(final).toBeLessThanOrEqual(answered.sent);
+  });
+});
+
+describe('node:cluster: a worker too busy to publish', () => {
+  test('a worker in a 3 s busy loop during a scrape: the scrape answers after the 1 s bound with its last values, one timeout counted', async () => {
+    app = await startCluster({ workers: 2 });
+    await traffic(app.port, '/', 20);
+    expectTotals(await app.scrape(), 20);
+    let busy: Promise<unknown> | undefined;
+    await app.output(/busy \d+\n/, () => (busy = get(app!.port, '/busy?ms=3000')));
+    let busyDone = false;
+    void busy!.then(() => (busyDone = true));
+    const started = performance.now();
+    const m = await app.scrape();
+    const elapsed = performance.now() - started;
+    expect(busyDone).toBe(false);
+    expect(elapsed).toBeGreaterThanOrEqual(1000);
+    expect(elapsed).toBeLessThan(2500);
+    // The busy worker counted its request as it came, and could not publish since.
+    expectTotals(m, 20);
+    expect(valueOf(m, TIMEOUTS)).toBe(1);
+    await busy;
+    const after = await app.scrape();
+    expectTotals(after, 21);
+    expect(valueOf(after, TIMEOUTS)).toBe(1);
+  });
+});
+
+const servicesUp = (await reachable(PG.port, PG.host)) && (await reachable(REDIS_PORT));
+// In CI a missing server fails the run; locally the suite is skipped.
+const servicesRequired = process.env.CI === 'true';
+
+describe.skipIf(!servicesUp && !servicesRequired)('node:cluster: the DB and cache families merge like the HTTP ones', () => {
+  test(`PostgreSQL answers on ${PG.host}:${PG.port} and Redis on 127.0.0.1:${REDIS_PORT}`, () => {
+    expect(servicesUp).toBe(true);
+  });
+
+  test('40 SELECTs, 30 cache misses and 20 hits over 2 workers: exact totals, one pooled connection per worker', async () => {
+    app = await startCluster({ workers: 2, env: { CLUSTER_SERVICES: '1' } });
+    const db = await traffic(app.port, '/db', 40);
+    const misses = await traffic(app.port, '/cache', 30);
+    const hits = await traffic(app.port, '/cache?hit', 20);
+    for (const run of [db, misses, hits]) {
+      expect(run.total).toBe(run.sent);
+      expect(run.byWorker.size).toBe(2);
+    }
+    const m = await app.scrape();
+    const pg = { alias: 'default', vendor: 'postgresql' };
+    expect(vectorOf(m, 'django_db_new_connections_total')).toEqual([`${JSON.stringify(pg)} 2`]);
+    expect(vectorOf(m, 'django_db_execute_total')).toEqual([`${JSON.stringify(pg)} 40`]);
+    expect(valueOf(m, 'django_db_query_duration_seconds_count', pg)).toBe(40);
+    expect(vectorOf(m, 'django_db_errors_total')).toEqual([]);
+    expect(vectorOf(m, 'django_cache_get_total')).toEqual(['{"backend":"redis"} 50']);
+    expect(vectorOf(m, 'django_cache_get_misses_total')).toEqual(['{"backend":"redis"} 30']);
+    expect(vectorOf(m, 'django_cache_get_hits_total')).toEqual(['{"backend":"redis"} 20']);
+    // Created at 0 with the backend's first read, as in one process.
+    expect(vectorOf(m, 'django_cache_get_fail_total')).toEqual(['{"backend":"redis"} 0']);
+    expectTotals(m, 90);
   });
 });
