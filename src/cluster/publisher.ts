@@ -2,7 +2,7 @@ import { contain } from '../contain.js';
 import { storeChanges } from '../store/counter.js';
 import type { Registry } from '../store/registry.js';
 import { ownIdentity, type ProcessIdentity } from './process-identity.js';
-import { encodeState } from './state-format.js';
+import { StateEncoder } from './state-format.js';
 import { stateFileName, writeAtomically } from './state-dir.js';
 
 export interface PublisherOptions {
@@ -38,13 +38,14 @@ export function startPublisher(registry: Registry, dir: string, options: Publish
   const { intervalMs = 1000, refreshMs = 10_000 } = options;
   const identity = ownIdentity();
   const file = stateFileName(identity.id);
+  const encoder = new StateEncoder();
   let written = -1;
   let writtenAt = 0;
 
   const publishNow = (): void => {
     contain(SITE, () => {
       const changes = storeChanges.count;
-      writeAtomically(dir, identity.id, file, encodeState(registry.collect()));
+      writeAtomically(dir, identity.id, file, encoder.encode(registry.collect()));
       written = changes;
       writtenAt = Date.now();
     });

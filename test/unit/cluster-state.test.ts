@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { mergedCollector } from '../../src/cluster/collector.js';
 import { ownIdentity, readIdentity } from '../../src/cluster/process-identity.js';
-import { decodeState, encodeState } from '../../src/cluster/state-format.js';
+import { decodeState, encodeState, StateEncoder, type EncodedState } from '../../src/cluster/state-format.js';
 import { Registry } from '../../src/store/registry.js';
 import { DEFAULT_LATENCY_BUCKETS, HTTP, MIGRATIONS, MODELS } from '../../views/index.js';
+import { RUNTIME } from '../../views/runtime.js';
 import { publish, stateDir, text, values } from '../fixtures/multiproc-states.js';
 
 let state: ReturnType<typeof stateDir>;
@@ -60,3 +61,26 @@ test('the encoding writes each label value once and series as numbers', () => {
 test.each([['not json'], ['null'], ['[]'], ['{"version":2,"strings":[],"families":[]}'], ['{"version":1,"strings":[],"families":[{"def":1}]}']])('%s is not a state', (raw) => {
   expect(decodeState(raw)).toBeUndefined();
 });
+
+test('an encoder used again writes each state as a fresh one would: series added, label arrays replaced, fewer series', () => {
+  const encoder = new StateEncoder();
+  const registry = busyRegistry();
+  const handles: string[][] = [['UV_TIMER'], ['TCP']];
+  const collected = () => [...registry.collect(), values(RUNTIME.activeHandles, handles.map((labels) => [labels, 1]))];
+  const again = (): void => expect(JSON.parse(encoder.encode(collected()))).toStrictEqual(withStrings(JSON.parse(encodeState(collected())), encoder));
+  again();
+  registry.counter(HTTP.requestsByMethod).add(['OPTIONS']);
+  registry.histogram(HTTP.latencyByViewMethod).observeWith(['/users/:id', 'POST'], 1);
+  again();
+  handles[0] = ['FSEvent'];
+  again();
+  handles.pop();
+  again();
+});
+
+/** A fresh encoding's state with its label indexes mapped into the older encoder's string table (which keeps strings no longer used). */
+function withStrings(fresh: EncodedState, encoder: StateEncoder): EncodedState {
+  const table = (JSON.parse(encoder.encode([])) as EncodedState).strings;
+  const map = fresh.strings.map((s) => table.indexOf(s));
+  return { ...fresh, strings: table, families: fresh.families.map((f) => ({ ...f, labels: f.labels.map((i) => map[i]!) })) };
+}
