@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { get, logLines, startCluster, startTraffic, traffic, type Load, type RunningCluster } from '../fixtures/cluster-harness.js';
 import { PG, reachable } from '../fixtures/db-services.mjs';
@@ -27,6 +30,14 @@ async function scrapeDuring(cluster: RunningCluster, load: Load, lost = 0): Prom
   expect(value).toBeGreaterThanOrEqual(answeredBefore - lost);
   expect(value).toBeLessThanOrEqual(load.answered.sent);
   return value;
+}
+
+/** A state directory's files: the pid of each process's, and `retired`, sorted. */
+function stateFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.state'))
+    .map((name) => (name === 'retired.state' ? 'retired' : name.split('-')[0]!))
+    .sort((a, b) => (a === 'retired' ? 1 : b === 'retired' ? -1 : Number(a) - Number(b)));
 }
 
 /** The HTTP totals a merged scrape must show after `n` answered requests (and no request in flight). */
@@ -96,6 +107,26 @@ describe('node:cluster with the default settings: one endpoint, the workers merg
     const bodies = await Promise.all([get(app.port, '/messages'), get(app.port, '/messages')]);
     expect(new Set(bodies.map((b) => b.worker)).size).toBe(2);
     expect(bodies.map((b) => b.body)).toEqual(['[]', '[]']);
+  });
+});
+
+describe('node:cluster with PROMETHEUS_MULTIPROC_DIR', () => {
+  test('the primary and its workers publish in that directory: exact totals, one file per live process plus the retired one, the directory left in place', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'odm-cluster-dir-'));
+    try {
+      app = await startCluster({ workers: 2, env: { PROMETHEUS_MULTIPROC_DIR: dir } });
+      const pids = [app.child.pid!, ...app.workers.values()].sort((a, b) => a - b);
+      const answered = await traffic(app.port, '/', 50);
+      expectTotals(await app.scrape(), answered.total);
+      expect(stateFiles(dir)).toEqual(pids.map(String));
+      await app.command('disconnect 1', /exited 1 0 null\n/);
+      expectTotals(await app.scrape(), answered.total);
+      expect(stateFiles(dir)).toEqual([...pids.filter((p) => p !== app!.workers.get(1)).map(String), 'retired']);
+      await app.stop();
+      expect(existsSync(dir)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
