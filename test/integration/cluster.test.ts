@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { get, logLines, startCluster, startTraffic, traffic, type Load, type RunningCluster } from '../fixtures/cluster-harness.js';
 import { PG, reachable } from '../fixtures/db-services.mjs';
+import { spawnApp } from '../support/processes.js';
 import { parseExposition, seriesOf, valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 
 const REQUESTS = 'django_http_requests_before_middlewares_total';
@@ -107,6 +108,31 @@ describe('node:cluster with the default settings: one endpoint, the workers merg
     const bodies = await Promise.all([get(app.port, '/messages'), get(app.port, '/messages')]);
     expect(new Set(bodies.map((b) => b.worker)).size).toBe(2);
     expect(bodies.map((b) => b.body)).toEqual(['[]', '[]']);
+  });
+});
+
+describe('node:cluster: the private state directory', () => {
+  test("made by the primary for its workers (mode 0700, named by the primary's pid), removed when the primary exits", async () => {
+    app = await startCluster({ workers: 2 });
+    const told = JSON.parse((await get(app.port, '/env')).body) as { primary: number; dir: string };
+    expect(told.primary).toBe(app.child.pid);
+    expect(told.dir.startsWith(join(tmpdir(), `otel-django-metrics-cluster-${app.child.pid}-`))).toBe(true);
+    expect(statSync(told.dir).mode & 0o777).toBe(0o700);
+    await app.stop();
+    expect(existsSync(told.dir)).toBe(false);
+  });
+
+  test('an app that never forks has none, and its exposition is the single-process one (no multi-process family)', async () => {
+    const single = await spawnApp('test/fixtures/node-http-app.mjs');
+    try {
+      await fetch(single.url('/text'));
+      const m = await single.scrape();
+      expect(valueOf(m, REQUESTS)).toBe(1);
+      expect(m.families.has(TIMEOUTS)).toBe(false);
+      expect(readdirSync(tmpdir()).filter((name) => name.startsWith(`otel-django-metrics-cluster-${single.child.pid}-`))).toEqual([]);
+    } finally {
+      await single.stop();
+    }
   });
 });
 
