@@ -15,8 +15,6 @@ export interface PrimaryOptions {
 }
 
 export interface ClusterPrimary {
-  /** Whether the app has forked a worker (before that the primary is a single process). */
-  readonly forked: boolean;
   /**
    * Has every live worker write its state now, and resolves once all have (or exited), or after
    * the bound, counting those that did not as timeouts.
@@ -105,9 +103,6 @@ export function startClusterPrimary(options: PrimaryOptions): ClusterPrimary {
   cluster.on('fork', onFork);
 
   return {
-    get forked() {
-      return forked;
-    },
     flush,
     stop: () => {
       cluster.off('fork', onFork);
