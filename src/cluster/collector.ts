@@ -2,8 +2,7 @@ import { hookFailed } from '../contain.js';
 import { onceLogger, logLine, type Logger } from '../log.js';
 import type { FamilySnapshot } from '../store/snapshot.js';
 import { foldExited, readRetired } from './fold.js';
-import { MonotonicGuard } from './monotonic.js';
-import { StateMerge } from './merge.js';
+import { MergeTable } from './merge.js';
 import { isAlive, ownIdentity, type ProcessIdentity } from './process-identity.js';
 import type { Publisher } from './publisher.js';
 import { runSliced } from './slices.js';
@@ -13,9 +12,8 @@ import { listStateDir, readIfPresent, stateFileName } from './state-dir.js';
 /** The merged view of a state directory, for one serving process. */
 export interface MergedCollector {
   /**
-   * Every process's state merged (see StateMerge), the exited processes' counters included and no
-   * counter lower than this collector exposed before (see MonotonicGuard), ready for the text
-   * writer. The work is asynchronous and sliced: no step holds the event loop for long.
+   * Every process's state merged (see MergeTable), the exited processes' counters included and no
+   * counter lower than this collector exposed before, ready for the text writer. The work is asynchronous and sliced: no step holds the event loop for long.
    */
   collect(): Promise<FamilySnapshot[]>;
 }
@@ -38,7 +36,7 @@ export function mergedCollector(dir: string, options: MergedCollectorOptions = {
   const warnOnce = onceLogger(options.log ?? logLine);
   const mismatch = (name: string) => warnOnce(`buckets ${name}`, `${name} has other buckets in another process's state under ${dir}; that process's ${name} is left out of the merge`);
   const self = options.own?.identity ?? ownIdentity();
-  const guard = new MonotonicGuard();
+  const table = new MergeTable({ mismatch });
   let last: Promise<unknown> = Promise.resolve();
 
   const collectOnce = async (): Promise<FamilySnapshot[]> => {
@@ -48,18 +46,19 @@ export function mergedCollector(dir: string, options: MergedCollectorOptions = {
     if (alive.includes(false)) await foldExited(dir, self, mismatch).catch((err: unknown) => hookFailed('multiprocess fold', err));
     const states: Array<{ process: ProcessIdentity; state: EncodedState; live: boolean }> = [];
     for (const [i, process] of listing.processes.entries()) {
-      const state = decodeState((await readIfPresent(dir, stateFileName(process.id))) ?? '');
-      if (state !== undefined) states.push({ process, state, live: alive[i]! });
+      const bytes = await readIfPresent(dir, stateFileName(process.id));
+      const state = bytes && decodeState(bytes);
+      if (state) states.push({ process, state, live: alive[i]! });
     }
     const retired = await readRetired(dir);
     if (retired === undefined) warnOnce('retired', `cannot read the retired state under ${dir}; exited processes' counts are left out until it can be read`);
     const folded = new Set(retired?.folded);
     // Oldest first: the `first` gauge rule takes the oldest live process's value.
     states.sort((a, b) => a.process.start - b.process.start || a.process.pid - b.process.pid);
-    const merge = new StateMerge({ mismatch });
-    if (retired !== undefined) await runSliced(merge.add(retired, false));
-    for (const { process, state, live } of states) if (!folded.has(process.id)) await runSliced(merge.add(state, live));
-    return runSliced(guard.apply(merge.snapshots()));
+    table.begin();
+    if (retired !== undefined) await runSliced(table.add(retired, false, 'retired'));
+    for (const { process, state, live } of states) if (!folded.has(process.id)) await runSliced(table.add(state, live, process.id));
+    return runSliced(table.finish());
   };
 
   return {

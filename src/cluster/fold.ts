@@ -1,14 +1,14 @@
 import { isAlive, type ProcessIdentity } from './process-identity.js';
-import { StateMerge } from './merge.js';
+import { MergeTable } from './merge.js';
 import { withFoldLock } from './lock.js';
 import { runSliced } from './slices.js';
-import { decodeState, encodeState, type EncodedState } from './state-format.js';
+import { decodeState, StateEncoder, type EncodedState } from './state-format.js';
 import { listStateDir, readIfPresent, removeIfPresent, RETIRED_FILE, stateFileName, writeAtomically } from './state-dir.js';
 
 /** The retired state of a directory; empty when it has none yet, `undefined` when it cannot be read as one. */
 export async function readRetired(dir: string): Promise<EncodedState | undefined> {
-  const text = await readIfPresent(dir, RETIRED_FILE);
-  return text === undefined ? { version: 1, strings: [], families: [], folded: [] } : decodeState(text);
+  const bytes = await readIfPresent(dir, RETIRED_FILE);
+  return bytes === undefined ? { table: '', strings: [], families: [], folded: [] } : decodeState(bytes);
 }
 
 /**
@@ -28,19 +28,21 @@ export async function foldExited(dir: string, self: ProcessIdentity, onMismatch?
     const listing = await listStateDir(dir);
     const exited = await filterAsync(listing.processes, async (p) => !(await isAlive(p)));
     const alreadyFolded = new Set(retired.folded);
-    const merge = new StateMerge({ mismatch: onMismatch });
+    const merge = new MergeTable({ mismatch: onMismatch });
+    merge.begin();
     await runSliced(merge.add(retired, false));
     const folded: string[] = [];
     for (const process of exited) {
       folded.push(process.id);
       if (alreadyFolded.has(process.id)) continue;
-      const state = decodeState((await readIfPresent(dir, stateFileName(process.id))) ?? '');
+      const bytes = await readIfPresent(dir, stateFileName(process.id));
+      const state = bytes && decodeState(bytes);
       // A damaged file (never written by us whole) has nothing that can be counted.
-      if (state !== undefined) await runSliced(merge.add(state, false));
+      if (state) await runSliced(merge.add(state, false));
     }
     if (exited.some((p) => !alreadyFolded.has(p.id))) {
       if (!held()) return false;
-      writeAtomically(dir, self.id, RETIRED_FILE, encodeState(merge.snapshots(), folded));
+      writeAtomically(dir, self.id, RETIRED_FILE, new StateEncoder().encode(await runSliced(merge.finish()), folded));
     }
     for (const id of folded) await removeIfPresent(dir, stateFileName(id));
     for (const temp of listing.temps) if (!(await isAlive(temp.writer))) await removeIfPresent(dir, temp.name);

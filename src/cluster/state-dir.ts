@@ -1,4 +1,4 @@
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, renameSync, unlinkSync, writevSync } from 'node:fs';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseIdentity, type ProcessIdentity } from './process-identity.js';
@@ -42,11 +42,20 @@ export async function listStateDir(dir: string): Promise<StateDirListing> {
   return { processes, temps };
 }
 
-/** Writes `name` whole, synchronously (it also runs in the process's 'exit' event, where nothing asynchronous does). */
-export function writeAtomically(dir: string, writerId: string, name: string, text: string): void {
+/**
+ * Writes `name` whole from its parts, synchronously: it also runs in the process's 'exit' event,
+ * where nothing asynchronous does.
+ */
+export function writeAtomically(dir: string, writerId: string, name: string, parts: readonly Uint8Array[]): void {
   const temp = join(dir, `.${writerId}.${name}.tmp`);
   try {
-    writeFileSync(temp, text);
+    const fd = openSync(temp, 'w');
+    try {
+      const bytes = parts.reduce((n, part) => n + part.length, 0);
+      if (writevSync(fd, parts as Uint8Array[]) !== bytes) throw new Error(`short write of ${temp}`);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temp, join(dir, name));
   } catch (err) {
     try {
@@ -58,10 +67,10 @@ export function writeAtomically(dir: string, writerId: string, name: string, tex
   }
 }
 
-/** A file's text; `undefined` when it does not exist (a process's file may be folded and removed at any time). */
-export async function readIfPresent(dir: string, name: string): Promise<string | undefined> {
+/** A file's bytes; `undefined` when it does not exist (a process's file may be folded and removed at any time). */
+export async function readIfPresent(dir: string, name: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(join(dir, name), 'utf8');
+    return await readFile(join(dir, name));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;

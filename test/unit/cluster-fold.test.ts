@@ -25,7 +25,7 @@ beforeEach(() => {
 afterEach(() => state.remove());
 
 const files = () => readdirSync(state.dir).sort();
-const retired = () => decodeState(readFileSync(join(state.dir, 'retired.state'), 'utf8'))!;
+const retired = () => decodeState(readFileSync(join(state.dir, 'retired.state')))!;
 const getCount = (exposed: string) => Number(/\ndjango_http_requests_total_by_method_total\{method="GET"\} (\S+)\n/.exec(exposed)?.[1]);
 
 describe('exited processes are folded into one retired state', () => {

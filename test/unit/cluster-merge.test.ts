@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { mergedCollector } from '../../src/cluster/collector.js';
-import { StateMerge } from '../../src/cluster/merge.js';
+import { MergeTable } from '../../src/cluster/merge.js';
 import { ownIdentity, type ProcessIdentity } from '../../src/cluster/process-identity.js';
-import { decodeState, encodeState } from '../../src/cluster/state-format.js';
+import { decodeState, encodeState, StateEncoder } from '../../src/cluster/state-format.js';
 import { family } from '../../views/family.js';
 import { HTTP, MIGRATIONS, SELF } from '../../views/index.js';
 import { RUNTIME } from '../../views/runtime.js';
@@ -178,39 +178,43 @@ otel_django_metrics_multiprocess_timeouts_total 7.0
   test('a damaged or foreign file is skipped, the others merge', async () => {
     const { writeFileSync } = await import('node:fs');
     publish(state.dir, A, [values(BY_METHOD, [[['GET'], 1]])]);
-    writeFileSync(`${state.dir}/${B}.state`, '{"version":2}');
-    writeFileSync(`${state.dir}/${C}.state`, '{"version":1,"strin');
+    writeFileSync(`${state.dir}/${B}.state`, '{"version":1,"strings":[],"families":[]}');
+    writeFileSync(`${state.dir}/${C}.state`, encodeState([values(BY_METHOD, [[['GET'], 5]])]).subarray(0, 30));
     expect(await text(await mergedCollector(state.dir).collect())).toContain('\ndjango_http_requests_total_by_method_total{method="GET"} 1.0\n');
   });
 });
 
-describe('StateMerge rules', () => {
+describe('MergeTable rules', () => {
   const state = (families: Parameters<typeof encodeState>[0]) => decodeState(encodeState(families))!;
-  const merged = async (merge: StateMerge) => text(merge.snapshots());
-  const drain = (steps: Generator<void>) => {
-    for (const _ of steps);
+  const drain = <T>(steps: Generator<void, T>): T => {
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  };
+  /** One round of `table` over `states` ([state, live]); the exposition it gives. */
+  const round = (table: MergeTable, ...states: Array<[ReturnType<typeof state>, boolean, string?]>) => {
+    table.begin();
+    for (const [s, live, source] of states) drain(table.add(s, live, source));
+    return text(drain(table.finish()));
   };
 
   test("'omit' leaves the family out of the merge", async () => {
     const omitted = family({ name: 'some_fact', help: 'A per-process fact.', type: 'gauge', labels: [], group: 'runtime', merge: 'omit' });
-    const merge = new StateMerge({ lookup: (name) => (name === 'some_fact' ? omitted : undefined) });
-    drain(merge.add(state([values(omitted, [[[], 1]])]), true));
-    expect(await merged(merge)).toBe('');
+    const table = new MergeTable({ lookup: (name) => (name === 'some_fact' ? omitted : undefined) });
+    expect(await round(table, [state([values(omitted, [[[], 1]])]), true])).toBe('');
   });
 
-  test('a histogram whose buckets differ from the first state that brought it is skipped, and named once', async () => {
+  test('a histogram whose buckets differ from those it was first seen with is skipped, and named', async () => {
     const mismatched: string[] = [];
-    const merge = new StateMerge({ mismatch: (name) => mismatched.push(name) });
-    drain(merge.add(state([histogram(LATENCY, [[[], [1, 0, 0], 0.05]])]), true));
-    drain(merge.add(state([histogram(LATENCY, [[[], [0, 0, 0, 7] as never, 1]], [0.1, 0.5, 1])]), true));
+    const table = new MergeTable({ mismatch: (name) => mismatched.push(name) });
+    const exposed = await round(table, [state([histogram(LATENCY, [[[], [1, 0, 0], 0.05]])]), true], [state([histogram(LATENCY, [[[], [0, 0, 0, 7] as never, 1]], [0.1, 0.5, 1])]), true]);
     expect(mismatched).toEqual([LATENCY.name]);
-    expect(await merged(merge)).toContain(`\n${LATENCY.name}_count 1.0\n`);
+    expect(exposed).toContain(`\n${LATENCY.name}_count 1.0\n`);
   });
 
   test('an exited process (not live) brings no gauges, even when it is the only one with them', async () => {
-    const merge = new StateMerge();
-    drain(merge.add(state([values(MIGRATIONS.applied, [[['default'], 3]]), values(BY_METHOD, [[['GET'], 1]])]), false));
-    expect(await merged(merge)).toBe(`# HELP django_http_requests_total_by_method_total Count of requests by method.
+    expect(await round(new MergeTable(), [state([values(MIGRATIONS.applied, [[['default'], 3]]), values(BY_METHOD, [[['GET'], 1]])]), false])).toBe(`# HELP django_http_requests_total_by_method_total Count of requests by method.
 # TYPE django_http_requests_total_by_method_total counter
 django_http_requests_total_by_method_total{method="GET"} 1.0
 `);
@@ -218,9 +222,29 @@ django_http_requests_total_by_method_total{method="GET"} 1.0
 
   test('label values with quotes, backslashes and newlines survive the state and merge as one series', async () => {
     const odd = 'a"b\\c\nd';
-    const merge = new StateMerge();
-    drain(merge.add(state([values(BY_METHOD, [[[odd], 1]])]), true));
-    drain(merge.add(state([values(BY_METHOD, [[[odd], 2]])]), true));
-    expect(await merged(merge)).toContain('{method="a\\"b\\\\c\\nd"} 3.0\n');
+    expect(await round(new MergeTable(), [state([values(BY_METHOD, [[[odd], 1]])]), true], [state([values(BY_METHOD, [[[odd], 2]])]), true])).toContain('{method="a\\"b\\\\c\\nd"} 3.0\n');
+  });
+
+  test('a source seen again under the same string table resolves its series as before; under a new table, by their labels', async () => {
+    const table = new MergeTable();
+    const encoder = new StateEncoder();
+    const a = (n: number) => decodeState(Buffer.concat(encoder.encode([values(BY_METHOD, [[['GET'], n], [['POST'], 1]])])))!;
+    expect(await round(table, [a(1), true, 'p'])).toContain('{method="GET"} 1.0\n');
+    expect(await round(table, [a(2), true, 'p'])).toContain('{method="GET"} 2.0\n');
+    // Another encoder (a restarted publisher) numbers its strings otherwise: POST first.
+    const b = decodeState(encodeState([values(BY_METHOD, [[['POST'], 5], [['GET'], 3]])]))!;
+    const exposed = await round(table, [b, true, 'p']);
+    expect(exposed).toContain('{method="GET"} 3.0\n');
+    expect(exposed).toContain('{method="POST"} 5.0\n');
+  });
+
+  test('gauges: only the series a state of this round had; counters: every series ever merged, at its highest', async () => {
+    const table = new MergeTable();
+    await round(table, [state([values(MIGRATIONS.applied, [[['default'], 3], [['other'], 1]]), values(BY_METHOD, [[['GET'], 4], [['PUT'], 1]])]), true]);
+    const second = await round(table, [state([values(MIGRATIONS.applied, [[['default'], 2]]), values(BY_METHOD, [[['GET'], 3]])]), true]);
+    expect(second).toContain('django_migrations_applied_total{connection="default"} 2.0\n');
+    expect(second).not.toContain('connection="other"');
+    expect(second).toContain('{method="GET"} 4.0\n');
+    expect(second).toContain('{method="PUT"} 1.0\n');
   });
 });

@@ -28,7 +28,7 @@ const file = () => join(state.dir, `${ownIdentity().id}.state`);
 /** When the file was last written, to the nanosecond: a rewrite moves it. */
 const written = () => statSync(file(), { bigint: true }).mtimeNs;
 const getCount = (path = file()) => {
-  const s = decodeState(readFileSync(path, 'utf8'))!;
+  const s = decodeState(readFileSync(path))!;
   const family = s.families.find((f) => f.def === HTTP.requestsBefore.name)!;
   return family.values[0];
 };

@@ -45,21 +45,37 @@ test('two identical processes: every counter and histogram number doubles, the g
   expect(await text(await mergedCollector(state.dir).collect())).toBe(await text(busyRegistry('', 2).collect()));
 });
 
-test('the encoding writes each label value once and series as numbers', () => {
-  const encoded = encodeState([values(HTTP.requestsByMethod, [[['GET'], 1], [['POST'], 2]]), values(HTTP.requestsByTransport, [[['GET'], 3]])]);
-  expect(JSON.parse(encoded)).toStrictEqual({
-    version: 1,
+test('the encoding: each label value once in the string table, series as indexes, the numbers as float64 after the header', () => {
+  const encoded = encodeState([values(HTTP.requestsByMethod, [[['GET'], 1], [['POST'], 2.5]]), values(HTTP.requestsByTransport, [[['GET'], 3]])]);
+  const headerBytes = encoded.readUInt32LE(4);
+  const header = JSON.parse(encoded.toString('utf8', 8, 8 + headerBytes));
+  expect(encoded.toString('latin1', 0, 4)).toBe('ODM2');
+  expect(header).toStrictEqual({
+    version: 2,
+    table: expect.stringMatching(/^[0-9a-f]{16}$/),
     strings: ['GET', 'POST'],
     families: [
-      { def: HTTP.requestsByMethod.name, name: HTTP.requestsByMethod.name, labels: [0, 1], values: [1, 2] },
-      { def: HTTP.requestsByTransport.name, name: HTTP.requestsByTransport.name, labels: [0], values: [3] },
+      { def: HTTP.requestsByMethod.name, name: HTTP.requestsByMethod.name, labels: [0, 1], values: 2 },
+      { def: HTTP.requestsByTransport.name, name: HTTP.requestsByTransport.name, labels: [0], values: 1 },
     ],
   });
-  expect(decodeState(encoded)).toStrictEqual(JSON.parse(encoded));
+  const numbersAt = Math.ceil((8 + headerBytes) / 8) * 8;
+  expect(encoded.length).toBe(numbersAt + 3 * 8);
+  expect([0, 1, 2].map((i) => encoded.readDoubleLE(numbersAt + i * 8))).toEqual([1, 2.5, 3]);
+  const decoded = decodeState(encoded)!;
+  expect(decoded.families.map((f) => [...f.values])).toEqual([[1, 2.5], [3]]);
+  // Read from any offset, aligned or not, the same.
+  const shifted = Buffer.concat([Buffer.alloc(3), encoded]).subarray(3);
+  expect(decodeState(shifted)!.families.map((f) => [...f.values])).toEqual([[1, 2.5], [3]]);
 });
 
-test.each([['not json'], ['null'], ['[]'], ['{"version":2,"strings":[],"families":[]}'], ['{"version":1,"strings":[],"families":[{"def":1}]}']])('%s is not a state', (raw) => {
-  expect(decodeState(raw)).toBeUndefined();
+test.each([
+  ['not a state', Buffer.from('not a state')],
+  ['a JSON state of the first format', Buffer.from('{"version":1,"strings":[],"families":[]}')],
+  ['cut short', encodeState([values(HTTP.requestsByMethod, [[['GET'], 1]])]).subarray(0, 40)],
+  ['numbers missing', encodeState([values(HTTP.requestsByMethod, [[['GET'], 1]])]).subarray(0, -8)],
+])('%s is not a state', (_, bytes) => {
+  expect(decodeState(bytes)).toBeUndefined();
 });
 
 test('an encoder used again writes each state as a fresh one would: series added, label arrays replaced, fewer series', () => {
@@ -67,7 +83,7 @@ test('an encoder used again writes each state as a fresh one would: series added
   const registry = busyRegistry();
   const handles: string[][] = [['UV_TIMER'], ['TCP']];
   const collected = () => [...registry.collect(), values(RUNTIME.activeHandles, handles.map((labels) => [labels, 1]))];
-  const again = (): void => expect(JSON.parse(encoder.encode(collected()))).toStrictEqual(withStrings(JSON.parse(encodeState(collected())), encoder));
+  const again = (): void => expect(readable(decodeState(Buffer.concat(encoder.encode(collected())))!)).toStrictEqual(readable(decodeState(encodeState(collected()))!));
   again();
   registry.counter(HTTP.requestsByMethod).add(['OPTIONS']);
   registry.histogram(HTTP.latencyByViewMethod).observeWith(['/users/:id', 'POST'], 1);
@@ -78,9 +94,12 @@ test('an encoder used again writes each state as a fresh one would: series added
   again();
 });
 
-/** A fresh encoding's state with its label indexes mapped into the older encoder's string table (which keeps strings no longer used). */
-function withStrings(fresh: EncodedState, encoder: StateEncoder): EncodedState {
-  const table = (JSON.parse(encoder.encode([])) as EncodedState).strings;
-  const map = fresh.strings.map((s) => table.indexOf(s));
-  return { ...fresh, strings: table, families: fresh.families.map((f) => ({ ...f, labels: f.labels.map((i) => map[i]!) })) };
+/** A state with its label indexes resolved to strings and its numbers as arrays: what two encoders must agree on. */
+function readable(state: EncodedState): unknown {
+  return state.families.map((f) => ({
+    ...f,
+    labels: f.labels.map((i) => state.strings[i]),
+    values: [...f.values],
+    ...(f.overflow ? { overflow: [...f.overflow] } : {}),
+  }));
 }
