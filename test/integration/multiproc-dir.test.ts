@@ -109,7 +109,7 @@ describe('PROMETHEUS_MULTIPROC_DIR: three processes started by hand', () => {
     // The in-app handler serves the same merge (counting itself, as an in-app scrape does).
     const inApp = parseExposition(await (await fetch(a.url('/metrics'))).text());
     expect(requests(inApp)).toBe(26 + kept);
-  });
+  }, 120_000);
 
   test('processes restarted again and again: the directory holds the live processes and one retired file; the totals stay exact', async () => {
     const server = await start();
@@ -130,7 +130,7 @@ describe('PROMETHEUS_MULTIPROC_DIR: three processes started by hand', () => {
       expect(requests(m)).toBe(expected);
       expect(holders()).toEqual([...pids(server), 'retired'].sort());
     }
-  });
+  }, 180_000);
 });
 
 describe('PROMETHEUS_MULTIPROC_DIR not usable', () => {
@@ -144,7 +144,7 @@ describe('PROMETHEUS_MULTIPROC_DIR not usable', () => {
     expect(m.raw).not.toContain('otel_django_metrics_multiprocess_timeouts_total');
     expect(app.stderr()).toBe(`otel-django-metrics: invalid PROMETHEUS_MULTIPROC_DIR="${missing}" (no such directory); using default\n`);
     expect(readdirSync(dir)).toEqual([]);
-  });
+  }, 60_000);
 });
 
 describe('never breaks the app', () => {
@@ -170,7 +170,7 @@ describe('never breaks the app', () => {
     expect(faulty.child.exitCode).toBe(0);
     const sites = containedFailures(faulty.stderr()).map((line) => /ODM001 (.+?) failed;/.exec(line)?.[1]);
     expect(sites.sort()).toEqual(expectedSites);
-  });
+  }, 120_000);
 
   test('the state directory removed under a running process: requests answered as before, the scrape a 500, one line per site', async () => {
     const own = mkdtempSync(join(tmpdir(), 'odm-multiproc-gone-'));
@@ -184,5 +184,5 @@ describe('never breaks the app', () => {
     await hit(app, 1);
     const sites = containedFailures(app.stderr()).map((line) => /ODM001 (.+?) failed;/.exec(line)?.[1]);
     expect(sites.sort()).toEqual(['metrics scrape', 'multiprocess publish']);
-  });
+  }, 60_000);
 });

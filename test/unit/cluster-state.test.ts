@@ -63,10 +63,10 @@ test('the encoding: each label value once in the string table, series as indexes
   expect(encoded.length).toBe(numbersAt + 3 * 8);
   expect([0, 1, 2].map((i) => encoded.readDoubleLE(numbersAt + i * 8))).toEqual([1, 2.5, 3]);
   const decoded = decodeState(encoded)!;
-  expect(decoded.families.map((f) => [...f.values])).toEqual([[1, 2.5], [3]]);
+  expect(decoded.families.map((f) => Array.from(f.values))).toEqual([[1, 2.5], [3]]);
   // Read from any offset, aligned or not, the same.
   const shifted = Buffer.concat([Buffer.alloc(3), encoded]).subarray(3);
-  expect(decodeState(shifted)!.families.map((f) => [...f.values])).toEqual([[1, 2.5], [3]]);
+  expect(decodeState(shifted)!.families.map((f) => Array.from(f.values))).toEqual([[1, 2.5], [3]]);
 });
 
 test.each([
@@ -99,7 +99,7 @@ function readable(state: EncodedState): unknown {
   return state.families.map((f) => ({
     ...f,
     labels: f.labels.map((i) => state.strings[i]),
-    values: [...f.values],
-    ...(f.overflow ? { overflow: [...f.overflow] } : {}),
+    values: Array.from(f.values),
+    ...(f.overflow ? { overflow: Array.from(f.overflow) } : {}),
   }));
 }
