@@ -1,6 +1,8 @@
-import { contain } from '../contain.js';
+import cluster from 'node:cluster';
+import { contain, safe } from '../contain.js';
 import type { Disable } from '../otel/package-loads.js';
 import { onMessages, sendMessage } from './node-cluster-ipc.js';
+import type { Publisher } from './publisher.js';
 
 export interface ClusterWorker {
   /**
@@ -16,20 +18,27 @@ const SITE = 'node:cluster worker';
 
 /**
  * A worker's side of node:cluster publication: says `ready` to the primary, then answers each of
- * its `publish` requests after writing its state (`publishNow`, synchronous) and turns its own
- * flush requests into `flush` messages.
+ * its `publish` requests after writing its state (synchronously) and turns its own flush requests
+ * into `flush` messages. When the primary dies the worker stops publishing: the primary removed
+ * the directory as it exited, and cluster exits the worker as the channel closes.
  */
-export function startClusterWorker(publishNow: () => void, timeoutMs: number): ClusterWorker {
+export function startClusterWorker(publisher: Pick<Publisher, 'publishNow' | 'detach'>, timeoutMs: number): ClusterWorker {
   const waiting = new Map<number, () => void>();
   let lastId = 0;
-  const stop = onMessages(process, SITE, (message) => {
+  const stopListening = onMessages(process, SITE, (message) => {
     if (message.op === 'publish') {
-      publishNow();
+      publisher.publishNow();
       sendMessage(process, { op: 'published', id: message.id });
     } else if (message.op === 'flushed') {
       waiting.get(message.id)?.();
     }
   });
+  // Before cluster's own listener, which exits the process. `exitedAfterDisconnect` is set when
+  // the primary disconnects the worker itself (its last write then counts).
+  const onDisconnect = safe(SITE, () => {
+    if (!cluster.worker?.exitedAfterDisconnect) publisher.detach();
+  });
+  process.prependListener('disconnect', onDisconnect);
   sendMessage(process, { op: 'ready' });
 
   return {
@@ -48,7 +57,8 @@ export function startClusterWorker(publishNow: () => void, timeoutMs: number): C
       });
     },
     stop() {
-      stop();
+      stopListening();
+      process.off('disconnect', onDisconnect);
       for (const done of waiting.values()) done();
     },
   };

@@ -30,7 +30,7 @@ export function startNodeCluster(context: Context, join: Join): MultiProcess | u
   const perProcessPort = config.portRange !== undefined;
   if (role.role === 'worker') {
     const part = join(role.dir);
-    const worker = startClusterWorker(() => part.publisher.publishNow(), WORKER_FLUSH_TIMEOUT_MS);
+    const worker = startClusterWorker(part.publisher, WORKER_FLUSH_TIMEOUT_MS);
     return {
       async collect() {
         await worker.flush();

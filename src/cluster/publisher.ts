@@ -23,6 +23,8 @@ export interface Publisher {
   publishNow(): void;
   /** Stops the timer and the exit hook, after one last write. */
   stop(): void;
+  /** Stops the timer and the exit hook without writing again: nobody reads the directory any more. */
+  detach(): void;
 }
 
 const SITE = 'multiprocess publish';
@@ -58,13 +60,17 @@ export function startPublisher(registry: Registry, dir: string, options: Publish
   process.on('exit', publishNow);
   publishNow();
 
+  const detach = (): void => {
+    clearInterval(timer);
+    process.off('exit', publishNow);
+  };
   return {
     dir,
     identity,
     publishNow,
+    detach,
     stop() {
-      clearInterval(timer);
-      process.off('exit', publishNow);
+      detach();
       publishNow();
     },
   };
