@@ -1,8 +1,9 @@
 // Memory per series without HTTP: a fresh process imports one tree's built store, drives the
 // scrape phase's label sets into the families a request touches, writes one full scrape (which
 // fills any per-series render cache) into a discarding sink, and reports the heap retained per
-// label set after full GCs. No traffic garbage; --predictable (no concurrent JIT or GC threads)
-// leaves no timing in the figure either, so it repeats to within a byte or so.
+// label set after full GCs. No traffic garbage, and --predictable (no concurrent JIT or GC
+// threads) takes thread timing out: the store's part repeats to within a byte, the scrape's part
+// (its time slices decide where the writer yields) to within about 1.5%.
 // CLI: node test/bench/lib/store-memory.mjs [--routes=N] [--runs=N] <tree> [<tree>...]
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
