@@ -10,8 +10,9 @@ const ESM_APP = 'examples/express/app.mjs';
 const CJS_APP = 'examples/commonjs/app.cjs';
 // The examples listen on PORT (default 8000): give them a free one on loopback.
 const LOOPBACK = { PORT: '0', HOST: '127.0.0.1' };
-// The ESM example opens an embedded database first.
-const START_TIMEOUT_MS = 25_000;
+// The ESM example opens an embedded database and runs its migrations first: 10-30 s on a quiet
+// machine, more while other suites load it.
+const START_TIMEOUT_MS = 60_000;
 
 function startExample(script: string, options: SpawnOptions = {}): Promise<RunningApp> {
   return spawnApp(script, { timeoutMs: START_TIMEOUT_MS, ...options, env: { ...LOOPBACK, ...options.env } });
