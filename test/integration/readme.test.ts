@@ -42,6 +42,7 @@ const OBSERVED_BY: Record<string, [file: string, title: string]> = {
   PROMETHEUS_EXPORT_MODEL_BULK: ['test/integration/models-prisma.test.ts', 'PROMETHEUS_EXPORT_MODEL_BULK=true adds the rows of successful bulk writes: inserts +5, updates +3, deletes +5'],
   PROMETHEUS_EXPORT_MIGRATIONS: ['test/integration/migrations-track.test.ts', 'PROMETHEUS_EXPORT_MIGRATIONS off: no count is read, the families have HELP and TYPE only'],
   PROMETHEUS_MIGRATIONS_REFRESH_SECONDS: ['test/integration/migrations-track.test.ts', 'PROMETHEUS_MIGRATIONS_REFRESH_SECONDS: the timer re-reads a rollback the app did not report'],
+  PROMETHEUS_MULTIPROC_DIR: ['test/integration/multiproc-dir.test.ts', 'merged counts are exact under traffic and after a graceful exit; never decrease after a SIGKILL; exited processes fold into one retired file'],
   OTEL_SDK_DISABLED: ['test/integration/activation.test.ts', 'OTEL_SDK_DISABLED=true: no metrics server, the app serves, the API is a no-op'],
   OTEL_SERVICE_NAME: [SETTINGS, 'the service_name label of target_info (with PROMETHEUS_OTEL_INFO=true), and nowhere else: no log line, no other label'],
 };
