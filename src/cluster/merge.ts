@@ -223,7 +223,7 @@ export class MergeTable {
     return family;
   }
 
-  private rowFor(family: TableFamily, strings: readonly string[], indexes: readonly number[], at: number, arity: number): Row {
+  private rowFor(family: TableFamily, strings: readonly string[], indexes: ArrayLike<number>, at: number, arity: number): Row {
     const labels = new Array<string>(arity);
     for (let j = 0; j < arity; j++) labels[j] = strings[indexes[at + j]!] ?? '';
     const key = arity === 1 ? labels[0]! : labels.join('\u0000');
@@ -276,7 +276,7 @@ export class MergeTable {
   }
 }
 
-function sameIndexes(known: readonly number[], indexes: readonly number[], at: number, arity: number): boolean {
+function sameIndexes(known: readonly number[], indexes: ArrayLike<number>, at: number, arity: number): boolean {
   for (let j = 0; j < arity; j++) if (known[at + j] !== indexes[at + j]) return false;
   return true;
 }

@@ -5,11 +5,13 @@ import type { FamilySnapshot, HistogramPoint, HistogramSnapshot, Point, ValuePoi
  * The serialized state of one process, or of the processes that have exited (the retired
  * state): every family by catalog name, its series as label values and numbers.
  *
- * A file is a JSON header, then the numbers as raw float64: `ODM2`, the header's byte length
- * (uint32 LE), the header, zero padding to a multiple of 8, the numbers. Label values are written
- * once each in the header's string table, which series refer to by index; the numbers, most of
- * the file, are neither printed nor parsed (a 24k-series state is mostly histogram buckets). The
- * numbers are in the machine's byte order: every process sharing a state directory runs on one host.
+ * A file is a small JSON header, then two binary arrays: `ODM3`, the header's byte length
+ * (uint32 LE), the header (the string table, and per family its names and how many label indexes
+ * and numbers it has), zero padding to a multiple of 8, every family's numbers as float64, then
+ * every family's label indexes as uint32. Label values are written once each, in the string
+ * table; series refer to them by index. Nothing per series is printed or parsed: a 24k-series
+ * state reads as two views over the file's bytes. The binary parts are in the machine's byte
+ * order: every process sharing a state directory runs on one host.
  */
 export interface EncodedState {
   /** Names the string table: the same table id means the same index for the same string (a table only grows). */
@@ -27,7 +29,7 @@ export interface EncodedFamily {
   /** Exposed name (namespace applied where the family takes it). */
   readonly name: string;
   /** Per series, one string index per label of the definition. */
-  readonly labels: readonly number[];
+  readonly labels: ArrayLike<number>;
   /** Per series: its value (counter, gauge), or its bucket counts (not cumulative), sum and count (histogram). */
   readonly values: ArrayLike<number>;
   /** Histograms: the finite bucket bounds. */
@@ -36,16 +38,16 @@ export interface EncodedFamily {
   readonly overflow?: ArrayLike<number>;
 }
 
-/** The header as written: each family's numbers are counted there and stored after it. */
+/** The header as written: each family's label indexes and numbers are counted there and stored after it. */
 interface Header {
-  readonly version: 2;
+  readonly version: 3;
   readonly table: string;
   readonly strings: readonly string[];
-  readonly families: ReadonlyArray<Omit<EncodedFamily, 'values' | 'overflow'> & { readonly values: number; readonly overflow?: number }>;
+  readonly families: ReadonlyArray<Omit<EncodedFamily, 'labels' | 'values' | 'overflow'> & { readonly labels: number; readonly values: number; readonly overflow?: number }>;
   readonly folded?: readonly string[];
 }
 
-const MAGIC = Buffer.from('ODM2');
+const MAGIC = Buffer.from('ODM3');
 const PREFIX_BYTES = 8;
 
 /** A point that stands for the series beyond the per-family limit (the store's overflow series). */
@@ -59,14 +61,14 @@ interface FamilyCache {
   readonly seen: Array<readonly string[]>;
   /** Their string indexes, one per label, in series order. */
   readonly labels: number[];
-  /** `labels` as JSON bytes, while it holds. */
-  json: Buffer | undefined;
+  /** `labels` as uint32 bytes, while it holds. */
+  bytes: Buffer | undefined;
 }
 
 /**
  * Encodes one process's collected families again and again. Label values hardly ever change: a
  * store series keeps its label values array for life and new series come last. So the string
- * table only grows, and each family keeps its series' string indexes and their JSON text from the
+ * table only grows, and each family keeps its series' string indexes and their bytes from the
  * last encoding; a series whose labels array is still the same object costs one comparison. The
  * numbers are copied into one reused float64 buffer.
  */
@@ -75,7 +77,7 @@ export class StateEncoder {
   private readonly table = randomBytes(8).toString('hex');
   private readonly strings: string[] = [];
   private readonly indexes = new Map<string, number>();
-  private stringsJson = Buffer.from('[]');
+  private stringsJson = '[]';
   private stringsWritten = 0;
   private readonly families = new Map<string, FamilyCache>();
   private numbers = new Float64Array(1024);
@@ -88,26 +90,30 @@ export class StateEncoder {
    */
   encode(snapshots: Iterable<FamilySnapshot>, folded?: readonly string[]): Buffer[] {
     this.used = 0;
-    const families: Buffer[] = [];
-    for (const snapshot of snapshots) families.push(...this.family(snapshot, families.length === 0 ? '' : ','));
+    const families: string[] = [];
+    const labels: Buffer[] = [];
+    for (const snapshot of snapshots) {
+      const { json, bytes } = this.family(snapshot);
+      families.push(json);
+      labels.push(bytes);
+    }
     if (this.strings.length !== this.stringsWritten) {
-      this.stringsJson = Buffer.from(JSON.stringify(this.strings));
+      this.stringsJson = JSON.stringify(this.strings);
       this.stringsWritten = this.strings.length;
     }
     const foldedJson = folded ? `,"folded":${JSON.stringify(folded)}` : '';
-    const header = [Buffer.from(`{"version":2,"table":"${this.table}","strings":`), this.stringsJson, Buffer.from(',"families":['), ...families, Buffer.from(`]${foldedJson}}`)];
-    const headerBytes = header.reduce((n, part) => n + part.length, 0);
+    const header = Buffer.from(`{"version":3,"table":"${this.table}","strings":${this.stringsJson},"families":[${families.join(',')}]${foldedJson}}`);
     const prefix = Buffer.alloc(PREFIX_BYTES);
     MAGIC.copy(prefix);
-    prefix.writeUInt32LE(headerBytes, 4);
-    const padding = Buffer.alloc((8 - ((PREFIX_BYTES + headerBytes) % 8)) % 8);
-    return [prefix, ...header, padding, Buffer.from(this.numbers.buffer, 0, this.used * 8)];
+    prefix.writeUInt32LE(header.length, 4);
+    const padding = Buffer.alloc((8 - ((PREFIX_BYTES + header.length) % 8)) % 8);
+    return [prefix, header, padding, Buffer.from(this.numbers.buffer, 0, this.used * 8), ...labels];
   }
 
-  private family(snapshot: FamilySnapshot, separator: string): Buffer[] {
+  private family(snapshot: FamilySnapshot): { json: string; bytes: Buffer } {
     let cache = this.families.get(snapshot.name);
     if (cache === undefined) {
-      cache = { seen: [], labels: [], json: undefined };
+      cache = { seen: [], labels: [], bytes: undefined };
       this.families.set(snapshot.name, cache);
     }
     const arity = snapshot.def.labels.length;
@@ -129,16 +135,13 @@ export class StateEncoder {
     if (cache.seen.length !== n) {
       cache.seen.length = n;
       cache.labels.length = n * arity;
-      cache.json = undefined;
+      cache.bytes = undefined;
     }
-    cache.json ??= Buffer.from(JSON.stringify(cache.labels));
+    cache.bytes ??= Buffer.from(Uint32Array.from(cache.labels).buffer);
     const bounds = histogram ? `,"bounds":${JSON.stringify((snapshot as HistogramSnapshot).bounds)}` : '';
     const overflowCount = overflow !== undefined ? `,"overflow":${this.used - start - values}` : '';
-    return [
-      Buffer.from(`${separator}{"def":${JSON.stringify(snapshot.def.name)},"name":${JSON.stringify(snapshot.name)},"labels":`),
-      cache.json,
-      Buffer.from(`,"values":${values}${bounds}${overflowCount}}`),
-    ];
+    const json = `{"def":${JSON.stringify(snapshot.def.name)},"name":${JSON.stringify(snapshot.name)},"labels":${cache.labels.length},"values":${values}${bounds}${overflowCount}}`;
+    return { json, bytes: cache.bytes };
   }
 
   private push(point: ValuePoint | HistogramPoint, histogram: boolean): void {
@@ -163,7 +166,7 @@ export class StateEncoder {
 
   private setLabels(cache: FamilyCache, n: number, arity: number, labels: readonly string[]): void {
     cache.seen[n] = labels;
-    cache.json = undefined;
+    cache.bytes = undefined;
     for (let j = 0; j < arity; j++) {
       const value = labels[j] ?? '';
       let index = this.indexes.get(value);
@@ -188,7 +191,7 @@ export function decodeState(bytes: Uint8Array): EncodedState | undefined {
   if (buffer.length < PREFIX_BYTES || !buffer.subarray(0, 4).equals(MAGIC)) return undefined;
   const headerBytes = buffer.readUInt32LE(4);
   const numbersAt = PREFIX_BYTES + headerBytes + ((8 - ((PREFIX_BYTES + headerBytes) % 8)) % 8);
-  if (numbersAt > buffer.length || (buffer.length - numbersAt) % 8 !== 0) return undefined;
+  if (numbersAt > buffer.length) return undefined;
   let header: Header;
   try {
     header = JSON.parse(buffer.toString('utf8', PREFIX_BYTES, PREFIX_BYTES + headerBytes)) as Header;
@@ -196,45 +199,48 @@ export function decodeState(bytes: Uint8Array): EncodedState | undefined {
     return undefined;
   }
   if (!isHeader(header)) return undefined;
-  const numbers = float64s(buffer, numbersAt);
-  let at = 0;
-  const families: EncodedFamily[] = [];
-  for (const { values: count, overflow: overflowCount, ...family } of header.families) {
-    const values = numbers.subarray(at, at + count);
-    at += count;
-    const overflow = overflowCount !== undefined ? numbers.subarray(at, at + overflowCount) : undefined;
-    at += overflowCount ?? 0;
-    families.push({ ...family, values, ...(overflow ? { overflow } : {}) });
+  let numberCount = 0;
+  let labelCount = 0;
+  for (const family of header.families) {
+    numberCount += family.values + (family.overflow ?? 0);
+    labelCount += family.labels;
   }
-  if (at !== numbers.length) return undefined;
+  const labelsAt = numbersAt + numberCount * 8;
+  if (labelsAt + labelCount * 4 !== buffer.length) return undefined;
+  const numbers = view(buffer, numbersAt, numberCount, Float64Array);
+  const indexes = view(buffer, labelsAt, labelCount, Uint32Array);
+  let n = 0;
+  let l = 0;
+  const families: EncodedFamily[] = [];
+  for (const { labels: labelsLength, values: valuesLength, overflow: overflowLength, ...family } of header.families) {
+    const labels = indexes.subarray(l, (l += labelsLength));
+    const values = numbers.subarray(n, (n += valuesLength));
+    const overflow = overflowLength !== undefined ? numbers.subarray(n, (n += overflowLength)) : undefined;
+    families.push({ ...family, labels, values, ...(overflow ? { overflow } : {}) });
+  }
   return { table: header.table, strings: header.strings, families, ...(header.folded ? { folded: header.folded } : {}) };
 }
 
-/** The numbers after `at`: a view when they are aligned in memory, else a copy. */
-function float64s(buffer: Buffer, at: number): Float64Array {
+/** `length` elements from byte `at`: a view when they are aligned in memory, else a copy. */
+function view<T extends Float64Array | Uint32Array>(buffer: Buffer, at: number, length: number, type: { new (b: ArrayBufferLike, o?: number, l?: number): T; BYTES_PER_ELEMENT: number }): T {
   const offset = buffer.byteOffset + at;
-  const length = (buffer.length - at) / 8;
-  if (offset % 8 === 0) return new Float64Array(buffer.buffer, offset, length);
-  return new Float64Array(buffer.buffer.slice(offset, offset + length * 8));
+  if (offset % type.BYTES_PER_ELEMENT === 0) return new type(buffer.buffer, offset, length);
+  return new type(buffer.buffer.slice(offset, offset + length * type.BYTES_PER_ELEMENT));
 }
+
+const count = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0;
 
 function isHeader(value: unknown): value is Header {
   const header = value as Partial<Header> | null;
   return (
     typeof header === 'object' &&
     header !== null &&
-    header.version === 2 &&
+    header.version === 3 &&
     typeof header.table === 'string' &&
     Array.isArray(header.strings) &&
     Array.isArray(header.families) &&
     header.families.every(
-      (f) =>
-        typeof f?.def === 'string' &&
-        typeof f.name === 'string' &&
-        Array.isArray(f.labels) &&
-        Number.isSafeInteger(f.values) &&
-        f.values >= 0 &&
-        (f.overflow === undefined || (Number.isSafeInteger(f.overflow) && f.overflow >= 0)),
+      (f) => typeof f?.def === 'string' && typeof f.name === 'string' && count(f.labels) && count(f.values) && (f.overflow === undefined || count(f.overflow)),
     ) &&
     (header.folded === undefined || Array.isArray(header.folded))
   );

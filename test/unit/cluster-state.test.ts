@@ -45,35 +45,36 @@ test('two identical processes: every counter and histogram number doubles, the g
   expect(await text(await mergedCollector(state.dir).collect())).toBe(await text(busyRegistry('', 2).collect()));
 });
 
-test('the encoding: each label value once in the string table, series as indexes, the numbers as float64 after the header', () => {
+test('the encoding: a JSON header with each label value once, then the numbers as float64 and the label indexes as uint32', () => {
   const encoded = encodeState([values(HTTP.requestsByMethod, [[['GET'], 1], [['POST'], 2.5]]), values(HTTP.requestsByTransport, [[['GET'], 3]])]);
   const headerBytes = encoded.readUInt32LE(4);
   const header = JSON.parse(encoded.toString('utf8', 8, 8 + headerBytes));
-  expect(encoded.toString('latin1', 0, 4)).toBe('ODM2');
+  expect(encoded.toString('latin1', 0, 4)).toBe('ODM3');
   expect(header).toStrictEqual({
-    version: 2,
+    version: 3,
     table: expect.stringMatching(/^[0-9a-f]{16}$/),
     strings: ['GET', 'POST'],
     families: [
-      { def: HTTP.requestsByMethod.name, name: HTTP.requestsByMethod.name, labels: [0, 1], values: 2 },
-      { def: HTTP.requestsByTransport.name, name: HTTP.requestsByTransport.name, labels: [0], values: 1 },
+      { def: HTTP.requestsByMethod.name, name: HTTP.requestsByMethod.name, labels: 2, values: 2 },
+      { def: HTTP.requestsByTransport.name, name: HTTP.requestsByTransport.name, labels: 1, values: 1 },
     ],
   });
   const numbersAt = Math.ceil((8 + headerBytes) / 8) * 8;
-  expect(encoded.length).toBe(numbersAt + 3 * 8);
+  expect(encoded.length).toBe(numbersAt + 3 * 8 + 3 * 4);
   expect([0, 1, 2].map((i) => encoded.readDoubleLE(numbersAt + i * 8))).toEqual([1, 2.5, 3]);
-  const decoded = decodeState(encoded)!;
-  expect(decoded.families.map((f) => Array.from(f.values))).toEqual([[1, 2.5], [3]]);
+  expect([0, 1, 2].map((i) => encoded.readUInt32LE(numbersAt + 24 + i * 4))).toEqual([0, 1, 0]);
+  const readBack = (bytes: Uint8Array) => decodeState(bytes)!.families.map((f) => [Array.from(f.labels), Array.from(f.values)]);
+  expect(readBack(encoded)).toEqual([[[0, 1], [1, 2.5]], [[0], [3]]]);
   // Read from any offset, aligned or not, the same.
-  const shifted = Buffer.concat([Buffer.alloc(3), encoded]).subarray(3);
-  expect(decodeState(shifted)!.families.map((f) => Array.from(f.values))).toEqual([[1, 2.5], [3]]);
+  expect(readBack(Buffer.concat([Buffer.alloc(3), encoded]).subarray(3))).toEqual([[[0, 1], [1, 2.5]], [[0], [3]]]);
 });
 
 test.each([
   ['not a state', Buffer.from('not a state')],
   ['a JSON state of the first format', Buffer.from('{"version":1,"strings":[],"families":[]}')],
+  ['a longer file than its header says', Buffer.concat([encodeState([values(HTTP.requestsByMethod, [[['GET'], 1]])]), Buffer.alloc(4)])],
   ['cut short', encodeState([values(HTTP.requestsByMethod, [[['GET'], 1]])]).subarray(0, 40)],
-  ['numbers missing', encodeState([values(HTTP.requestsByMethod, [[['GET'], 1]])]).subarray(0, -8)],
+  ['label indexes missing', encodeState([values(HTTP.requestsByMethod, [[['GET'], 1]])]).subarray(0, -4)],
 ])('%s is not a state', (_, bytes) => {
   expect(decodeState(bytes)).toBeUndefined();
 });
@@ -98,7 +99,7 @@ test('an encoder used again writes each state as a fresh one would: series added
 function readable(state: EncodedState): unknown {
   return state.families.map((f) => ({
     ...f,
-    labels: f.labels.map((i) => state.strings[i]),
+    labels: Array.from(f.labels, (i) => state.strings[i]),
     values: Array.from(f.values),
     ...(f.overflow ? { overflow: Array.from(f.overflow) } : {}),
   }));
