@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { fullLoopTurn } from '../loop-turn.js';
 
 /** Longest stretch a merge step keeps the event loop, in ms. */
 const SLICE_MS = 10;
@@ -17,13 +18,4 @@ export async function runSliced<T>(steps: Generator<void, T, undefined>): Promis
     await fullLoopTurn();
     sliceStart = performance.now();
   }
-}
-
-/**
- * One whole event-loop iteration (timers, I/O). One setImmediate is not enough: set from an I/O
- * callback it runs in that same iteration's check phase, before any timer.
- */
-async function fullLoopTurn(): Promise<void> {
-  await new Promise<void>((resolve) => setImmediate(resolve));
-  await new Promise<void>((resolve) => setImmediate(resolve));
 }

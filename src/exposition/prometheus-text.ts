@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { FamilySnapshot, HistogramPoint, HistogramSnapshot, Point, ValuePoint } from '../store/snapshot.js';
 import { escapeLabelValue, familyHeader, formatFloat } from './format.js';
 import type { TakeParts } from './scrape-source.js';
+import { fullLoopTurn } from '../loop-turn.js';
 
 /** Longest stretch a scrape keeps the event loop, in milliseconds. */
 const SLICE_MS = 10;
@@ -100,14 +101,4 @@ function leTextsOf(bounds: readonly number[]): readonly string[] {
     leTextCache.set(bounds, texts);
   }
   return texts;
-}
-
-/**
- * Lets one whole event-loop iteration (timers, I/O) run. One setImmediate is not enough: set
- * from an I/O callback (the request, a drained response) it runs in that same iteration's check
- * phase, before any timer, and two slices would run back to back.
- */
-async function fullLoopTurn(): Promise<void> {
-  await new Promise<void>((resolve) => setImmediate(resolve));
-  await new Promise<void>((resolve) => setImmediate(resolve));
 }
