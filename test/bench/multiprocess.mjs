@@ -16,6 +16,7 @@ import { SCRAPE_METHODS, SCRAPE_STATUSES, scrapeRequests, scrapeRoutes } from '.
 import { environmentInfo } from './lib/env-info.mjs';
 import { driveRequests, fetchText } from './lib/http.mjs';
 import { loadAverage } from './lib/machine.mjs';
+import { recordRoutedRequest, routedRequestFamilies } from './lib/routed-request.mjs';
 import { fileURLToPath } from 'node:url';
 import { getPinning, killAll, spawnNode } from './lib/procs.mjs';
 import { startServer } from './lib/server.mjs';
@@ -128,31 +129,16 @@ async function publicationChild() {
   const runtime = startRuntimeMetrics();
   registry.addCollector('runtime', runtime.collector);
   // The families one routed request records, per label set of the scrape phase.
-  const f = {
-    requestsBefore: registry.counter(HTTP.requestsBefore), responsesBefore: registry.counter(HTTP.responsesBefore),
-    latencyIncluding: registry.histogram(HTTP.latencyIncludingMiddlewares), latencyByView: registry.histogram(HTTP.latencyByViewMethod),
-    byMethod: registry.counter(HTTP.requestsByMethod), byTransport: registry.counter(HTTP.requestsByTransport),
-    byViewTransportMethod: registry.counter(HTTP.requestsByViewTransportMethod), requestBody: registry.histogram(HTTP.requestBodyBytes),
-    byStatus: registry.counter(HTTP.responsesByStatus), byStatusViewMethod: registry.counter(HTTP.responsesByStatusViewMethod),
-    responseBody: registry.histogram(HTTP.responseBodyBytes), byCharset: registry.counter(HTTP.responsesByCharset),
-  };
+  const f = routedRequestFamilies(registry, HTTP);
   let labelSets = 0;
   for (const { mount, path } of scrapeRoutes(opts.routes)) {
     for (const method of SCRAPE_METHODS) {
       for (const status of SCRAPE_STATUSES) {
-        const view = mount + path;
-        f.requestsBefore.inc();
-        f.byMethod.add([method]);
-        f.byTransport.add(['http']);
-        f.requestBody.observe(0);
-        f.byViewTransportMethod.add([view, 'http', method]);
-        f.responsesBefore.inc();
-        f.latencyIncluding.observe(0.002 + (labelSets % 7) * 0.0013);
-        f.latencyByView.observeWith([view, method], 0.0017 + (labelSets % 5) * 0.0011);
-        f.byStatus.add([String(status)]);
-        f.byStatusViewMethod.add([String(status), view, method]);
-        f.responseBody.observe(12);
-        f.byCharset.add(['utf-8']);
+        recordRoutedRequest(f, mount + path, method, String(status), {
+          latency: 0.002 + (labelSets % 7) * 0.0013,
+          viewLatency: 0.0017 + (labelSets % 5) * 0.0011,
+          responseBytes: 12,
+        });
         labelSets++;
       }
     }

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { SCRAPE_METHODS, SCRAPE_STATUSES, scrapeRoutes } from '../apps/routes.mjs';
+import { recordRoutedRequest, routedRequestFamilies } from './routed-request.mjs';
 import { median } from './stats.mjs';
 import { OURS_SCRAPE_CAP } from './variants.mjs';
 
@@ -48,14 +49,7 @@ async function child(tree, routes) {
   for (const { mount, path } of scrapeRoutes(routes)) {
     for (const method of SCRAPE_METHODS) for (const code of SCRAPE_STATUSES) labelSets.push([mount + path, method, String(code)]);
   }
-  const f = {
-    requestsBefore: registry.counter(HTTP.requestsBefore), responsesBefore: registry.counter(HTTP.responsesBefore),
-    latencyIncluding: registry.histogram(HTTP.latencyIncludingMiddlewares), latencyByView: registry.histogram(HTTP.latencyByViewMethod),
-    byMethod: registry.counter(HTTP.requestsByMethod), byTransport: registry.counter(HTTP.requestsByTransport),
-    byViewTransportMethod: registry.counter(HTTP.requestsByViewTransportMethod), requestBody: registry.histogram(HTTP.requestBodyBytes),
-    byStatus: registry.counter(HTTP.responsesByStatus), byStatusViewMethod: registry.counter(HTTP.responsesByStatusViewMethod),
-    responseBody: registry.histogram(HTTP.responseBodyBytes), byCharset: registry.counter(HTTP.responsesByCharset),
-  };
+  const f = routedRequestFamilies(registry, HTTP);
   await scrape(); // module-level writer caches (bucket `le` texts) are not per series
   // Everything measured stays reachable through the readings.
   globalThis.storeMemoryKept = [registry, labelSets];
@@ -64,28 +58,7 @@ async function child(tree, routes) {
     return process.memoryUsage().heapUsed;
   };
   const before = heap();
-  // What HttpRecorder records for one routed, non-streaming request (countEntry + complete),
-  // with one reused tuple per arity as the recorder does.
-  const t1 = [''];
-  const t2 = ['', ''];
-  const t3 = ['', '', ''];
-  const v1 = (a) => ((t1[0] = a), t1);
-  const v2 = (a, b) => ((t2[0] = a), (t2[1] = b), t2);
-  const v3 = (a, b, c) => ((t3[0] = a), (t3[1] = b), (t3[2] = c), t3);
-  for (const [view, method, status] of labelSets) {
-    f.requestsBefore.inc();
-    f.byMethod.add(v1(method));
-    f.byTransport.add(v1('http'));
-    f.requestBody.observe(0);
-    f.responsesBefore.inc();
-    f.latencyIncluding.observe(0.002);
-    f.byViewTransportMethod.add(v3(view, 'http', method));
-    f.latencyByView.observeWith(v2(view, method), 0.001);
-    f.byStatus.add(v1(status));
-    f.byStatusViewMethod.add(v3(status, view, method));
-    f.responseBody.observe(20);
-    f.byCharset.add(v1('utf-8'));
-  }
+  for (const [view, method, status] of labelSets) recordRoutedRequest(f, view, method, status, { latency: 0.002, viewLatency: 0.001, responseBytes: 20 });
   const driven = heap();
   await scrape();
   const after = heap();
