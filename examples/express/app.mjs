@@ -26,6 +26,9 @@ app.get('/', async (_req, res) => {
   res.render('index', { title: 'otel-django-metrics demo', items });
 });
 
+// An old address kept working: a 302 to the page.
+app.get('/home', (_req, res) => res.redirect('/'));
+
 // Read-through cache: the first GET of an item is a cache miss and a query, the next ones hits.
 app.get('/api/items/:id', async (req, res) => {
   const key = `item:${req.params.id}`;

@@ -25,8 +25,10 @@ async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+let created = 0;
+
 export async function scratchDatabase(prefix: string): Promise<ScratchDatabase> {
-  const name = `${prefix}_${process.pid}_${Date.now().toString(36)}`.toLowerCase();
+  const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${created++}`.toLowerCase();
   await admin((c) => c.query(`CREATE DATABASE ${name}`));
   return {
     name,

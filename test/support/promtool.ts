@@ -22,3 +22,23 @@ export function metricFindings(exposition: string): string[] {
     .map((line) => line.trim())
     .filter((line) => line !== '');
 }
+
+/**
+ * The names `promtool check metrics` flags that are kept on purpose, with the reason: dashboards
+ * and alerts in use read them under these names.
+ */
+export const PARITY_FINDINGS: Record<string, string> = {
+  django_migrations_applied_total: 'a gauge named _total, as django-prometheus names it',
+  django_migrations_unapplied_total: 'a gauge named _total, as django-prometheus names it',
+  nodejs_active_handles_total: "a gauge named _total, as prom-client's default metrics name it",
+  nodejs_active_requests_total: "a gauge named _total, as prom-client's default metrics name it",
+  nodejs_active_resources_total: "a gauge named _total, as prom-client's default metrics name it",
+};
+
+const PARITY_FINDING = 'non-counter metrics should not have "_total" suffix';
+
+/** Whether a `check metrics` finding is one of PARITY_FINDINGS, under any namespace prefix. */
+export function isParityFinding(line: string): boolean {
+  const [name = '', ...finding] = line.split(' ');
+  return finding.join(' ') === PARITY_FINDING && Object.keys(PARITY_FINDINGS).some((parity) => name === parity || name.endsWith(`_${parity}`));
+}
