@@ -3,7 +3,7 @@
 // dashboards and alerts ask of it is asserted through its HTTP API.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  CLUSTER_REQUESTS,
+  MULTI_PROCESS_REQUESTS,
   CUSTOM_BUCKETS,
   RESPONSES,
   SELECTION,
@@ -72,6 +72,7 @@ describe.skipIf(!available && !required)('a real Prometheus scraping the example
         billing: 1,
         workers: 1,
         'workers-range': 3,
+        multiproc: 1,
       });
     });
 
@@ -164,7 +165,7 @@ describe.skipIf(!available && !required)('a real Prometheus scraping the example
 
     test('node:cluster, one aggregated port: one target whose totals are every worker requests', async () => {
       const [total] = await q(`sum(${RESPONSES}{namespace="workers"})`);
-      expect(total!.value).toBe(CLUSTER_REQUESTS[0]);
+      expect(total!.value).toBe(MULTI_PROCESS_REQUESTS.workers);
       expect((await q(`count by (instance)(${RESPONSES}{namespace="workers"})`)).length).toBe(1);
     });
 
@@ -173,7 +174,12 @@ describe.skipIf(!available && !required)('a real Prometheus scraping the example
       // The primary serves no requests: its own port exposes none.
       const shares = Object.values(perInstance).filter((v) => v > 0);
       expect(shares.length).toBe(2);
-      expect(shares.reduce((a, b) => a + b, 0)).toBe(CLUSTER_REQUESTS[1]);
+      expect(shares.reduce((a, b) => a + b, 0)).toBe(MULTI_PROCESS_REQUESTS['workers-range']);
+    });
+
+    test('PROMETHEUS_MULTIPROC_DIR: one scraped process of two serves the requests of both', async () => {
+      const [total] = await q(`sum(django_http_requests_before_middlewares_total{namespace="multiproc"})`);
+      expect(total!.value).toBe(MULTI_PROCESS_REQUESTS.multiproc);
     });
   });
 
@@ -184,9 +190,9 @@ describe.skipIf(!available && !required)('a real Prometheus scraping the example
         const text = await (await fetch(`http://127.0.0.1:${app.metricsPort}/metrics`)).text();
         expect(metricFindings(text).filter((line) => !isParityFinding(line)), `port ${app.metricsPort}`).toEqual([]);
       }
-      for (const port of [env.cluster.app.metricsPort, ...env.portRange.instances.map((i) => i.split(':')[1])]) {
-        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        expect(metricFindings(text).filter((line) => !isParityFinding(line)), `port ${port}`).toEqual([]);
+      for (const instance of Object.values(env.multiProcess).flatMap((t) => t.instances)) {
+        const text = await (await fetch(`http://${instance}/metrics`)).text();
+        expect(metricFindings(text).filter((line) => !isParityFinding(line)), instance).toEqual([]);
       }
     });
   });
@@ -214,7 +220,7 @@ describe.skipIf(!available && !required)('a real Prometheus scraping the example
     test('the variable chains: cluster, namespace, job, view and method values', async () => {
       const resp = (m: string) => `${RESPONSES}{${m}}`;
       expect(await env.prometheus.labelValues('cluster', resp(''))).toEqual(['ci']);
-      expect(await env.prometheus.labelValues('namespace', resp('cluster="ci"'))).toEqual(['shop', 'workers', 'workers-range'].sort());
+      expect(await env.prometheus.labelValues('namespace', resp('cluster="ci"'))).toEqual(['multiproc', 'shop', 'workers', 'workers-range']);
       expect(await env.prometheus.labelValues('job', resp('cluster="ci", namespace="shop"'))).toEqual(['django']);
       const views = await env.prometheus.labelValues('view', resp(`cluster="ci", namespace="shop", job=~"django", view!~"${IGN}"`));
       expect(views).toEqual([...new Set(pass(0).map((r) => r.view))].filter((v) => !new RegExp(`^(?:${IGN})$`).test(v)).sort());

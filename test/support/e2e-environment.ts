@@ -10,10 +10,13 @@
 //   billing        an app whose database lacks 2 of its 3 migrations
 //   workers        node:cluster, 2 workers, one aggregated port
 //   workers-range  node:cluster, 2 workers, one port per process
+//   multiproc      two processes sharing a PROMETHEUS_MULTIPROC_DIR, one of them scraped
 //   gone           a target where nothing listens
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Redis from 'ioredis';
-import { startCluster, freePortRange, traffic, type RunningCluster } from '../fixtures/cluster-harness.js';
+import { startCluster, freePortRange, traffic } from '../fixtures/cluster-harness.js';
 import { scratchDatabase, startExample, type RunningExample, type ScratchDatabase } from './example-app.js';
 import { freePort, ROOT, spawnApp, type RunningApp } from './processes.js';
 import { startPrometheus, type RunningPrometheus, type ScrapeTarget } from './prometheus.js';
@@ -24,7 +27,8 @@ export const RESPONSES = 'django_http_responses_total_by_status_view_method_tota
 export const ALERT_RULES = `${ROOT}examples/prometheus/alerts.yaml`;
 /** Passes of PASS each counted instance gets: one in the first phase, the rest in the second. */
 export const PASSES = [2, 3] as const;
-export const CLUSTER_REQUESTS = [30, 40] as const;
+/** Requests sent to the multi-process setups, half in each phase. */
+export const MULTI_PROCESS_REQUESTS = { workers: 30, 'workers-range': 40, multiproc: 50 } as const;
 /** Buckets of the prefixed example, unlike the default ones. */
 export const CUSTOM_BUCKETS = '0.005,0.5,5';
 export const SLOW_MS = 120;
@@ -96,10 +100,13 @@ export interface CountedInstance {
   passes: number;
 }
 
-export interface ClusterTarget {
-  app: RunningCluster;
+/** Several processes of one service behind one or more targets. */
+export interface MultiProcessTarget {
+  /** The `instance` labels of its targets. */
   instances: string[];
   requests: number;
+  /** Sends `count` requests spread over its processes. */
+  send(count: number): Promise<void>;
 }
 
 export interface E2eEnvironment {
@@ -109,8 +116,7 @@ export interface E2eEnvironment {
   live: RunningExample;
   prefixed: RunningExample;
   pending: RunningApp;
-  cluster: ClusterTarget;
-  portRange: ClusterTarget;
+  multiProcess: Record<keyof typeof MULTI_PROCESS_REQUESTS, MultiProcessTarget>;
   /** The `instance` label of the target where nothing listens. */
   down: string;
   stop(): Promise<void>;
@@ -162,7 +168,10 @@ export async function startE2eEnvironment(): Promise<E2eEnvironment> {
     const billingDb: ScratchDatabase = await scratchDatabase('odm_billing');
     stops.push(billingDb.drop);
     const range = await freePortRange(3);
-    const [a, b, live, prefixed, pending, cluster, portRangeCluster] = await Promise.all([
+    const multiprocDir = mkdtempSync(join(tmpdir(), 'odm-e2e-multiproc-'));
+    stops.push(async () => rmSync(multiprocDir, { recursive: true, force: true }));
+    const multiproc = () => spawnApp('test/fixtures/multiproc-app.mjs', { env: { PROMETHEUS_MULTIPROC_DIR: multiprocDir } });
+    const [a, b, live, prefixed, pending, cluster, portRangeCluster, multiprocScraped, multiprocOther] = await Promise.all([
       startExample({ env: { REDIS_URL: redisA } }),
       startExample({ env: { REDIS_URL: redisB } }),
       startExample({ env: { REDIS_URL: redisLive } }),
@@ -170,8 +179,10 @@ export async function startE2eEnvironment(): Promise<E2eEnvironment> {
       spawnApp('test/fixtures/pending-migrations-app.mjs', { env: { DATABASE_URL: billingDb.url, PROMETHEUS_EXPORT_MIGRATIONS: 'true' } }),
       startCluster({ workers: 2 }),
       startCluster({ workers: 2, portRange: range }),
+      multiproc(),
+      multiproc(),
     ]);
-    for (const app of [a!, b!, live!, prefixed!, pending!, cluster!, portRangeCluster!]) stops.push(() => app.stop());
+    for (const app of [a!, b!, live!, prefixed!, pending!, cluster!, portRangeCluster!, multiprocScraped!, multiprocOther!]) stops.push(() => app.stop());
 
     const counted: CountedInstance[] = [a!, b!].map((app, i) => ({ app, instance: metricsAddress(app), passes: PASSES[i]! }));
     const rangePorts = [range[0], range[0] + 1, range[0] + 2];
@@ -182,6 +193,8 @@ export async function startE2eEnvironment(): Promise<E2eEnvironment> {
       target(metricsAddress(pending!), 'billing'),
       target(metricsAddress(cluster!), 'workers'),
       ...rangePorts.map((port) => target(`127.0.0.1:${port}`, 'workers-range')),
+      // Any process of the directory serves the merge of all: scrape one.
+      target(metricsAddress(multiprocScraped!), 'multiproc'),
     ];
     const prometheus = await startPrometheus({ jobs: { django: [...serving, target(down, 'gone')] }, rules: [immediateRules()] });
     stops.push(() => prometheus.stop());
@@ -194,37 +207,52 @@ export async function startE2eEnvironment(): Promise<E2eEnvironment> {
       live: live!,
       prefixed: prefixed!,
       pending: pending!,
-      cluster: { app: cluster!, instances: [metricsAddress(cluster!)], requests: CLUSTER_REQUESTS[0] },
-      portRange: { app: portRangeCluster!, instances: rangePorts.map((p) => `127.0.0.1:${p}`), requests: CLUSTER_REQUESTS[1] },
+      multiProcess: {
+        workers: { instances: [metricsAddress(cluster!)], requests: MULTI_PROCESS_REQUESTS.workers, send: (n) => traffic(cluster!.port, '/', n).then(() => {}) },
+        'workers-range': {
+          instances: rangePorts.map((p) => `127.0.0.1:${p}`),
+          requests: MULTI_PROCESS_REQUESTS['workers-range'],
+          send: (n) => traffic(portRangeCluster!.port, '/', n).then(() => {}),
+        },
+        multiproc: {
+          instances: [metricsAddress(multiprocScraped!)],
+          requests: MULTI_PROCESS_REQUESTS.multiproc,
+          // Two fifths to the scraped process, the rest to the other.
+          send: async (n) => {
+            await traffic(multiprocScraped!.port, '/hit', (2 * n) / 5);
+            await traffic(multiprocOther!.port, '/hit', (3 * n) / 5);
+          },
+        },
+      },
       down,
       stop,
     };
     await prometheus.waitFor('every live target up', async () => (await prometheus.query('sum(up{namespace!="gone"})'))[0]?.value === serving.length);
 
-    // Phase 1: one pass each, and half the cluster traffic; phase 2: the rest, once Prometheus
-    // has a sample of phase 1.
+    // Phase 1: one pass each, and half the multi-process traffic; phase 2: the rest, once
+    // Prometheus has a sample of phase 1.
     let nextId = 100;
-    const phase = async (passes: (c: CountedInstance) => number, clusterShare: (n: number) => number) => {
+    const multiProcess = Object.values(env.multiProcess);
+    const phase = async (passes: (c: CountedInstance) => number) => {
       for (const c of [...counted, { app: prefixed!, passes: 1, instance: '' }]) for (let p = 0; p < passes(c); p++) for (const r of pass(nextId++)) await send(c.app, r);
-      await Promise.all([env.cluster, env.portRange].map((t) => traffic(t.app.port, '/', clusterShare(t.requests))));
+      await Promise.all(multiProcess.map((t) => t.send(t.requests / 2)));
     };
-    const scraped = async (expected: (c: CountedInstance) => number, clusterShare: (n: number) => number) => {
+    const scraped = async (expected: (c: CountedInstance) => number, share: (n: number) => number) => {
       await prometheus.waitFor('the traffic scraped', async () => {
         for (const c of counted) {
           const [sample] = await prometheus.query(`sum(${RESPONSES}{instance="${c.instance}"})`);
           if (sample?.value !== expected(c) * pass(0).length) return false;
         }
-        for (const t of [env.cluster, env.portRange]) {
+        for (const t of multiProcess) {
           const [sample] = await prometheus.query(`sum(${RESPONSES}{instance=~"${t.instances.join('|')}"})`);
-          if (sample?.value !== clusterShare(t.requests)) return false;
+          if (sample?.value !== share(t.requests)) return false;
         }
         return true;
       });
     };
-    const half = (n: number) => n / 2;
-    await phase(() => 1, half);
-    await scraped(() => 1, half);
-    await phase((c) => c.passes - 1, half);
+    await phase(() => 1);
+    await scraped(() => 1, (n) => n / 2);
+    await phase((c) => c.passes - 1);
     await scraped((c) => c.passes, (n) => n);
     return env;
   } catch (err) {
