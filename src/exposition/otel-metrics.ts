@@ -5,8 +5,9 @@ import { escapeLabelValue, familyHeader, formatFloat } from './format.js';
 /**
  * Prometheus text for what the OTel SDK collected (user metrics from `metrics.getMeter()`,
  * instrumentation metrics renamed by views): the exporter's naming rules (sanitised names,
- * `_total` on monotonic sums), without unit suffixes, and with prometheus_client's number format.
- * Scope labels and `target_info` only with `PROMETHEUS_OTEL_INFO=true` (E9).
+ * `_total` on monotonic sums, attribute keys made label names), without unit suffixes, and with
+ * prometheus_client's number format. Scope labels and `target_info` only with
+ * `PROMETHEUS_OTEL_INFO=true` (E9).
  */
 export function writeOtelMetrics(out: string[], collected: ResourceMetrics, withOtelInfo: boolean): void {
   if (withOtelInfo) writeTargetInfo(out, collected.resource.attributes);
@@ -18,21 +19,25 @@ export function writeOtelMetrics(out: string[], collected: ResourceMetrics, with
   }
 }
 
+/** What the OpenTelemetry Prometheus exporter writes for an instrument created without a description: never an empty HELP. */
+const NO_DESCRIPTION = 'description missing';
+
 function writeMetric(out: string[], metric: MetricData, scopeLabels: Attributes): void {
   const base = sanitizeName(metric.descriptor.name);
+  const help = metric.descriptor.description || NO_DESCRIPTION;
   switch (metric.dataPointType) {
     case DataPointType.SUM: {
       const name = metric.isMonotonic && !base.endsWith('_total') ? `${base}_total` : base;
-      out.push(familyHeader(name, metric.descriptor.description, metric.isMonotonic ? 'counter' : 'gauge'));
+      out.push(familyHeader(name, help, metric.isMonotonic ? 'counter' : 'gauge'));
       for (const p of metric.dataPoints) out.push(`${name}${labels({ ...scopeLabels, ...p.attributes })} ${formatFloat(p.value)}\n`);
       return;
     }
     case DataPointType.GAUGE:
-      out.push(familyHeader(base, metric.descriptor.description, 'gauge'));
+      out.push(familyHeader(base, help, 'gauge'));
       for (const p of metric.dataPoints) out.push(`${base}${labels({ ...scopeLabels, ...p.attributes })} ${formatFloat(p.value)}\n`);
       return;
     case DataPointType.HISTOGRAM:
-      out.push(familyHeader(base, metric.descriptor.description, 'histogram'));
+      out.push(familyHeader(base, help, 'histogram'));
       for (const p of metric.dataPoints) {
         const attrs = { ...scopeLabels, ...p.attributes };
         const { boundaries, counts } = p.value.buckets;
@@ -62,9 +67,28 @@ function sanitizeName(name: string): string {
   return /^[0-9]/.test(s) ? `_${s}` : s;
 }
 
+/**
+ * An attribute key as a label name, as OpenTelemetry's Prometheus compatibility rules and its
+ * Collector do it: other characters become `_`, a leading digit gets `key_`, and the `__` prefix
+ * Prometheus reserves gets `key`. One invalid key would otherwise make the whole scrape unparseable.
+ */
+function labelName(key: string): string {
+  const name = key.replace(/[^a-zA-Z0-9_]/g, '_');
+  if (/^[0-9]/.test(name) || name === '') return `key_${name}`;
+  return name.startsWith('__') ? `key${name}` : name;
+}
+
+/** Keys that become the same label name share it, their values joined by `;` in the order of the original keys. */
 function labels(attrs: Attributes): string {
   const keys = Object.keys(attrs).sort();
   if (keys.length === 0) return '';
-  const pairs = keys.map((k) => `${k.replace(/[^a-zA-Z0-9_]/g, '_')}="${escapeLabelValue(String(attrs[k]))}"`);
+  const merged = new Map<string, string>();
+  for (const key of keys) {
+    const name = labelName(key);
+    const value = String(attrs[key]);
+    const previous = merged.get(name);
+    merged.set(name, previous === undefined ? value : `${previous};${value}`);
+  }
+  const pairs = [...merged.keys()].sort().map((name) => `${name}="${escapeLabelValue(merged.get(name)!)}"`);
   return `{${pairs.join(',')}}`;
 }

@@ -15,7 +15,7 @@ import {
 import { installed, PROMETHEUS_BIN, type Sample } from '../support/prometheus.js';
 import { isParityFinding, metricFindings } from '../support/promtool.js';
 import { MIXIN_ALERTS, MIXIN_EMPTY_HERE, mixinQueries } from './django-mixin.js';
-// import { dashboardSuite } from './dashboards-suite.js';
+import { dashboardSuite } from './dashboards-suite.js';
 
 const available = installed(PROMETHEUS_BIN);
 // In CI a missing Prometheus fails the run; locally the suite is skipped.
@@ -316,5 +316,5 @@ describe.skipIf(!available && !required)('a real Prometheus scraping the example
     });
   });
 
-  // dashboardSuite(() => env);
+  dashboardSuite(() => env);
 });

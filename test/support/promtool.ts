@@ -35,7 +35,8 @@ export const PARITY_FINDINGS: Record<string, string> = {
   nodejs_active_resources_total: "a gauge named _total, as prom-client's default metrics name it",
 };
 
-const PARITY_FINDING = 'non-counter metrics should not have "_total" suffix';
+/** promtool's finding for a parity name. */
+export const PARITY_FINDING = 'non-counter metrics should not have "_total" suffix';
 
 /** Whether a `check metrics` finding is one of PARITY_FINDINGS, under any namespace prefix. */
 export function isParityFinding(line: string): boolean {

@@ -100,7 +100,7 @@ describe('DeferredMeterProvider: what was done before the SDK loaded ends up in 
         'job_duration_count 4.0\njob_duration_sum 5.75\n',
         '# HELP temperature Last reading\n# TYPE temperature gauge\ntemperature{room="x"} 19.0\n',
         '# HELP late_total Created after\n# TYPE late_total counter\nlate_total 1.0\n',
-        '# HELP elsewhere_total \n# TYPE elsewhere_total counter\nelsewhere_total 7.0\n',
+        '# HELP elsewhere_total description missing\n# TYPE elsewhere_total counter\nelsewhere_total 7.0\n',
       ].join(''),
     );
   });
@@ -128,7 +128,7 @@ describe('DeferredMeterProvider: what was done before the SDK loaded ends up in 
       },
       after() {},
     });
-    expect(deferred).toBe('# HELP requests_total \n# TYPE requests_total counter\nrequests_total{status="200"} 1.0\nrequests_total{status="500"} 1.0\n');
+    expect(deferred).toBe('# HELP requests_total description missing\n# TYPE requests_total counter\nrequests_total{status="200"} 1.0\nrequests_total{status="500"} 1.0\n');
   });
 
   test("the SDK's views apply to instruments created before it loaded", async () => {
@@ -141,7 +141,7 @@ describe('DeferredMeterProvider: what was done before the SDK loaded ends up in 
         },
         after() {},
       }),
-      '# HELP kept_total \n# TYPE kept_total counter\nkept_total 1.0\n',
+      '# HELP kept_total description missing\n# TYPE kept_total counter\nkept_total 1.0\n',
     );
   });
 
@@ -168,8 +168,8 @@ describe('DeferredMeterProvider: what was done before the SDK loaded ends up in 
       },
       [
         '# HELP pool_size Pool size\n# TYPE pool_size gauge\npool_size{pool="main"} 3.0\n',
-        '# HELP backlog \n# TYPE backlog gauge\nbacklog -2.0\n',
-        '# HELP reads_total \n# TYPE reads_total counter\nreads_total 10.0\n',
+        '# HELP backlog description missing\n# TYPE backlog gauge\nbacklog -2.0\n',
+        '# HELP reads_total description missing\n# TYPE reads_total counter\nreads_total 10.0\n',
       ].join(''),
     );
   });
@@ -206,9 +206,9 @@ describe('DeferredMeterProvider: what was done before the SDK loaded ends up in 
         };
       },
       [
-        '# HELP a \n# TYPE a gauge\na 1.0\na{late="yes"} 10.0\n',
-        '# HELP b \n# TYPE b gauge\nb{side="left"} 2.0\n',
-        '# HELP c \n# TYPE c gauge\nc 3.0\n',
+        '# HELP a description missing\n# TYPE a gauge\na 1.0\na{late="yes"} 10.0\n',
+        '# HELP b description missing\n# TYPE b gauge\nb{side="left"} 2.0\n',
+        '# HELP c description missing\n# TYPE c gauge\nc 3.0\n',
       ].join(''),
     );
   });

@@ -66,9 +66,9 @@ describe('startLazyMeterSdk', () => {
     metrics.getMeter('app').createCounter('early').add(2);
     await turns();
     expect(sdkLoads.count).toBe(0);
-    expect(await scrape(lazy)).toBe('# HELP early_total \n# TYPE early_total counter\nearly_total 2.0\n');
+    expect(await scrape(lazy)).toBe('# HELP early_total description missing\n# TYPE early_total counter\nearly_total 2.0\n');
     metrics.getMeter('app').createCounter('early').add(1);
-    expect(await scrape(lazy)).toBe('# HELP early_total \n# TYPE early_total counter\nearly_total 3.0\n');
+    expect(await scrape(lazy)).toBe('# HELP early_total description missing\n# TYPE early_total counter\nearly_total 3.0\n');
     expect(sdkLoads.count).toBe(1);
     await lazy.shutdown();
     expect(metrics.getMeterProvider()).not.toBe(lazy.meterProvider);
@@ -100,7 +100,7 @@ describe('startLazyMeterSdk', () => {
     expect(sdkLoads.count).toBe(0);
     counter.add(1);
     await vi.waitFor(() => expect(sdkLoads.count).toBe(1), { timeout: 10_000 });
-    expect(await scrape(lazy)).toBe(`# HELP busy_total \n# TYPE busy_total counter\nbusy_total ${PENDING_MEASUREMENT_PRESSURE}.0\n`);
+    expect(await scrape(lazy)).toBe(`# HELP busy_total description missing\n# TYPE busy_total counter\nbusy_total ${PENDING_MEASUREMENT_PRESSURE}.0\n`);
   });
 
   test('shut down before loading: the SDK is never loaded, nothing is served, the global provider is released', async () => {
@@ -145,7 +145,7 @@ describe('startLazyMeterSdk', () => {
     ]);
     expect(metrics.getMeterProvider()).toBe(theirs);
     lazy.meterProvider.getMeter('instrumentation').createCounter('given').add(1);
-    expect(await scrape(lazy)).toBe('# HELP given_total \n# TYPE given_total counter\ngiven_total 1.0\n');
+    expect(await scrape(lazy)).toBe('# HELP given_total description missing\n# TYPE given_total counter\ngiven_total 1.0\n');
     await lazy.shutdown();
     expect(metrics.getMeterProvider()).toBe(theirs);
   });
