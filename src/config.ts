@@ -1,7 +1,10 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_LATENCY_BUCKETS } from '../views/index.js';
+import { readEndpointSettings, type EndpointSettings } from './exposition/endpoint-settings.js';
 import { logLine, type Logger } from './log.js';
+import { readExportSettings, type ExportSettings } from './otlp/settings.js';
+import { address, bool, buckets, integer, Invalid, namespace, oneOf, port, portOrOff, range, settingReader, type Env, type Parser } from './settings.js';
 
 /** Which hook feeds the HTTP recorder (both give identical metrics). */
 export type HttpPath = 'fast' | 'otel';
@@ -41,84 +44,11 @@ export interface Config {
   migrationsRefreshSeconds: number;
   /** Multi-process mode's state directory (absolute); `undefined` = this process alone. */
   multiprocDir: string | undefined;
+  /** Protection of the metrics endpoints. */
+  endpoint: EndpointSettings;
+  /** The outputs (OTEL_METRICS_EXPORTER) and the OTLP push. */
+  export: ExportSettings;
 }
-
-type Env = Record<string, string | undefined>;
-
-/** A parser returns the parsed value or throws `Invalid` with the reason shown to the user. */
-class Invalid extends Error {}
-type Parser<T> = (raw: string) => T;
-
-const BOOLEANS: Record<string, boolean> = { true: true, '1': true, yes: true, on: true, false: false, '0': false, no: false, off: false };
-
-const bool: Parser<boolean> = (raw) => {
-  const v = BOOLEANS[raw.trim().toLowerCase()];
-  if (v === undefined) throw new Invalid('expected true/false/1/0/yes/no/on/off');
-  return v;
-};
-
-/**
- * The one number grammar of every numeric setting: plain decimal, as people write numbers.
- * `Number()` alone would also take hex, binary and octal literals, `Infinity` and blanks.
- */
-const DECIMAL_INTEGER = /^\d+$/;
-const DECIMAL_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-const integer = (min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> => (raw) => {
-  const v = raw.trim();
-  if (!DECIMAL_INTEGER.test(v)) throw new Invalid('not an integer');
-  const n = Number(v);
-  if (n < min || n > max) throw new Invalid(`out of range ${min}-${max}`);
-  return n;
-};
-
-const port = integer(1, 65535);
-
-const portOrOff: Parser<number | undefined> = (raw) => (raw.trim().toLowerCase() === 'off' ? undefined : port(raw));
-
-const namespace: Parser<string> = (raw) => {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(raw)) throw new Invalid('must match [A-Za-z_][A-Za-z0-9_]*');
-  return raw;
-};
-
-/** `+Inf` is always the last bucket; a list may say so itself, but only at its end. */
-const INF = /^\+?inf$/i;
-
-const buckets: Parser<readonly number[]> = (raw) => {
-  const parts = raw.split(',').map((s) => s.trim());
-  if (parts.length > 0 && INF.test(parts[parts.length - 1]!)) parts.pop();
-  if (parts.length === 0 || parts.some((p) => p === '')) throw new Invalid('empty entry');
-  const values = parts.map((p) => {
-    if (INF.test(p)) throw new Invalid(`${p} only as the last entry`);
-    if (!DECIMAL_NUMBER.test(p)) throw new Invalid(`not a decimal number: ${p}`);
-    const n = Number(p);
-    if (!Number.isFinite(n)) throw new Invalid(`not a finite number: ${p}`);
-    return n;
-  });
-  for (let i = 1; i < values.length; i++) if (values[i]! <= values[i - 1]!) throw new Invalid('not increasing');
-  return Object.freeze(values);
-};
-
-const range: Parser<readonly [number, number]> = (raw) => {
-  const m = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(raw);
-  if (!m) throw new Invalid('expected A-B');
-  const a = port(m[1]!);
-  const b = port(m[2]!);
-  if (b < a) throw new Invalid('end before start');
-  return [a, b];
-};
-
-const address: Parser<string> = (raw) => {
-  const v = raw.trim();
-  if (v === '' || /\s/.test(v)) throw new Invalid('not a host or address');
-  return v;
-};
-
-const oneOf = <T extends string>(...values: T[]): Parser<T> => (raw) => {
-  const v = raw.trim().toLowerCase() as T;
-  if (!values.includes(v)) throw new Invalid(`expected one of ${values.join(', ')}`);
-  return v;
-};
 
 /** A directory that exists and this process may create files in, made absolute (the app may change its working directory). */
 const writableDirectory: Parser<string> = (raw) => {
@@ -165,20 +95,7 @@ function dbAliases(raw: string, log: Logger): DbAliasRule[] {
 
 /** Reads the environment once. Never throws: each bad value is one line, then its default. */
 export function readConfig(env: Env = process.env, log: Logger = logLine): Config {
-  function read<T>(names: string | string[], parse: Parser<T>, fallback: T): T {
-    for (const name of Array.isArray(names) ? names : [names]) {
-      const raw = env[name];
-      if (raw === undefined || raw === '') continue;
-      try {
-        return parse(raw);
-      } catch (e) {
-        if (!(e instanceof Invalid)) throw e;
-        log(`invalid ${name}="${raw}" (${e.message}); using default`);
-        return fallback;
-      }
-    }
-    return fallback;
-  }
+  const read = settingReader(env, log);
 
   const tracing = (env.OTEL_TRACES_EXPORTER ?? 'none').trim().toLowerCase();
   const httpMode = read('PROMETHEUS_HTTP_INSTRUMENTATION', oneOf('auto', 'fast', 'otel'), 'auto');
@@ -205,5 +122,7 @@ export function readConfig(env: Env = process.env, log: Logger = logLine): Confi
     // A day at most: a longer period is a mistake, and the timer must fit setInterval's 32-bit delay.
     migrationsRefreshSeconds: read('PROMETHEUS_MIGRATIONS_REFRESH_SECONDS', integer(0, 86_400), 0),
     multiprocDir: read('PROMETHEUS_MULTIPROC_DIR', writableDirectory, undefined),
+    endpoint: readEndpointSettings(read, env, log),
+    export: readExportSettings(read, env, log),
   };
 }

@@ -22,9 +22,18 @@ export interface ScrapeTarget {
   labels: Record<string, string>;
 }
 
+/** A scrape job with settings of its own (scheme, authorization, basic_auth, tls_config, ...). */
+export interface ScrapeJob {
+  targets: ScrapeTarget[];
+  /** Merged into the job's scrape config as given. */
+  settings: Record<string, unknown>;
+}
+
 export interface PrometheusOptions {
   /** The scrape jobs: job name -> targets. */
-  jobs: Record<string, ScrapeTarget[]>;
+  jobs: Record<string, ScrapeTarget[] | ScrapeJob>;
+  /** More command-line flags, e.g. `--enable-feature=exemplar-storage`. */
+  flags?: string[];
   /** Rule files (YAML text) loaded by the server, evaluated every second. */
   rules?: string[];
   scrapeIntervalSeconds?: number;
@@ -43,6 +52,8 @@ export interface Alert {
 
 export interface RunningPrometheus {
   url: string;
+  /** Any HTTP API call (`/api/v1/...`): its `data`; throws unless the status is success. */
+  api<T>(path: string): Promise<T>;
   /** An instant query now; throws on a PromQL error. */
   query(expr: string): Promise<Sample[]>;
   /** The values of `label` on the series `match` selects. */
@@ -64,10 +75,10 @@ function configYaml(options: PrometheusOptions, ruleFiles: string[]): string {
   return JSON.stringify({
     global: { scrape_interval: interval, evaluation_interval: interval, scrape_timeout: interval },
     rule_files: ruleFiles,
-    scrape_configs: Object.entries(options.jobs).map(([job, targets]) => ({
-      job_name: job,
-      static_configs: targets.map((t) => ({ targets: [t.address], labels: t.labels })),
-    })),
+    scrape_configs: Object.entries(options.jobs).map(([job, spec]) => {
+      const { targets, settings } = Array.isArray(spec) ? { targets: spec, settings: {} } : spec;
+      return { job_name: job, ...settings, static_configs: targets.map((t) => ({ targets: [t.address], labels: t.labels })) };
+    }),
   });
 }
 
@@ -89,6 +100,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
+      ...(options.flags ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -106,6 +118,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
 
   const running: RunningPrometheus = {
     url,
+    api,
     async query(expr) {
       const data = await api<{ resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] }>(
         `/api/v1/query?query=${encodeURIComponent(expr)}`,

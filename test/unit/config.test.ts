@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { readConfig, type Config } from '../../src/config.js';
+import { ENDPOINT_DEFAULTS } from '../../src/exposition/endpoint-settings.js';
+import { EXPORT_DEFAULTS } from '../../src/otlp/settings.js';
 import { DEFAULT_LATENCY_BUCKETS } from '../../views/index.js';
 
 /** readConfig with a captured logger: the config and every line it would print. */
@@ -32,6 +34,8 @@ const DEFAULTS: Config = {
   exportMigrations: false,
   migrationsRefreshSeconds: 0,
   multiprocDir: undefined,
+  endpoint: ENDPOINT_DEFAULTS,
+  export: EXPORT_DEFAULTS,
 };
 
 test('an empty environment gives the documented defaults and prints nothing', () => {
