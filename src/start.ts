@@ -1,8 +1,8 @@
 import { readConfig, type Config } from './config.js';
 import { setContainmentLog } from './contain.js';
-import { writeExposition } from './exposition/prometheus-text.js';
 import { scrapeFunction } from './exposition/scrape-source.js';
 import { startMetricsServer } from './exposition/server.js';
+import { scrapeSourceOf } from './exposition/write-scrape.js';
 import { enableCacheInstrumentation } from './cache/index.js';
 import { startMultiProcess } from './cluster/index.js';
 import { enableDbInstrumentation } from './db/index.js';
@@ -68,10 +68,7 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
   // First at shutdown: its last publication still holds every family.
   if (multiProcess !== undefined) disables.unshift(multiProcess.stop);
   const scrapeOf = (collect: () => Iterable<FamilySnapshot> | Promise<Iterable<FamilySnapshot>>) =>
-    scrapeFunction(async (out, take) => {
-      await writeExposition(await collect(), out, take);
-      await meterSdk.write(out);
-    });
+    scrapeFunction(scrapeSourceOf(collect, () => meterSdk.collect(), config.otelInfo));
   const ownScrape = scrapeOf(() => registry.collect());
   const scrape = multiProcess !== undefined ? scrapeOf(() => multiProcess.collect()) : ownScrape;
 

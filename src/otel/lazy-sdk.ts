@@ -1,4 +1,5 @@
 import type { MeterProvider } from '@opentelemetry/api';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { MeterSdk } from '../sdk.js';
@@ -10,8 +11,8 @@ import { PENDING_MEASUREMENT_LIMIT } from './pending.js';
 export interface LazyMeterSdk {
   /** The global MeterProvider: what it hands out is served whether made before the SDK loaded or after. */
   readonly meterProvider: MeterProvider;
-  /** Appends the SDK's metrics to a scrape, loading the SDK first if it has not loaded yet. */
-  write(out: string[]): Promise<void>;
+  /** The SDK's metrics for a scrape, loading the SDK first if it has not loaded yet; undefined once closed or if it failed to load. */
+  collect(): Promise<ResourceMetrics | undefined>;
   shutdown(): Promise<void>;
 }
 
@@ -21,7 +22,7 @@ export interface LazyMeterSdk {
  * the app starts listening, at the first scrape, or when 1,000 measurements are waiting for it,
  * whichever comes first.
  */
-export function startLazyMeterSdk(config: Pick<Config, 'serviceName' | 'maxSeriesPerMetric' | 'otelInfo'>, log: Logger): LazyMeterSdk {
+export function startLazyMeterSdk(config: Pick<Config, 'serviceName' | 'maxSeriesPerMetric'>, log: Logger): LazyMeterSdk {
   let loading: Promise<MeterSdk | undefined> | undefined;
   let closed = false;
   const load = (): Promise<MeterSdk | undefined> => {
@@ -66,9 +67,7 @@ export function startLazyMeterSdk(config: Pick<Config, 'serviceName' | 'maxSerie
   let stopping: Promise<void> | undefined;
   return {
     meterProvider: provider,
-    async write(out) {
-      if (!closed) await (await load())?.write(out);
-    },
+    collect: async () => (closed ? undefined : (await load())?.collect()),
     shutdown: () => (stopping ??= stop()),
   };
 }

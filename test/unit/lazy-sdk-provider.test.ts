@@ -11,6 +11,7 @@ import type {
   UpDownCounter,
 } from '@opentelemetry/api';
 import { describe, expect, test, vi } from 'vitest';
+import { writeOtelMetrics } from '../../src/exposition/otel-metrics.js';
 import { DeferredMeterProvider } from '../../src/otel/deferred-meter-provider.js';
 import { PENDING_MEASUREMENT_LIMIT, PENDING_MEASUREMENT_PRESSURE } from '../../src/otel/pending.js';
 import { createMeterSdk, type MeterSdk } from '../../src/sdk.js';
@@ -25,11 +26,11 @@ interface Scenario {
   after(provider: MeterProvider): void;
 }
 
-const newSdk = (): MeterSdk => createMeterSdk({ serviceName: undefined, maxSeriesPerMetric: 10_000, otelInfo: false });
+const newSdk = (): MeterSdk => createMeterSdk({ serviceName: undefined, maxSeriesPerMetric: 10_000 });
 
 async function exposition(sdk: MeterSdk): Promise<string> {
   const out: string[] = [];
-  await sdk.write(out);
+  writeOtelMetrics(out, await sdk.collect(), false);
   return out.join('');
 }
 

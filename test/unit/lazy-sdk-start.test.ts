@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, test, vi } from 'vitest';
+import { writeOtelMetrics } from '../../src/exposition/otel-metrics.js';
 import { markOwnServer } from '../../src/exposition/own-server.js';
 import { startLazyMeterSdk, type LazyMeterSdk } from '../../src/otel/lazy-sdk.js';
 import { PENDING_MEASUREMENT_PRESSURE } from '../../src/otel/pending.js';
@@ -35,7 +36,8 @@ function start(): LazyMeterSdk {
 
 async function scrape(lazy: LazyMeterSdk): Promise<string> {
   const out: string[] = [];
-  await lazy.write(out);
+  const collected = await lazy.collect();
+  if (collected) writeOtelMetrics(out, collected, false);
   return out.join('');
 }
 
