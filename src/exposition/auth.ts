@@ -47,6 +47,16 @@ export const basicCredentials: Parser<string> = (raw) => {
 
 const PARSERS: { readonly [K in keyof Secrets]-?: Parser<string> } = { token: bearerToken, basic: basicCredentials };
 
+/** `parse(raw)`, a failure reworded by `reword` from its reason alone: the value is a secret, never printed. */
+export function parseSecret(parse: Parser<string>, raw: string, reword: (reason: string) => string): string {
+  try {
+    return parse(raw);
+  } catch (e) {
+    if (!(e instanceof Invalid)) throw e;
+    throw new Invalid(reword(e.message));
+  }
+}
+
 // A digest has the same length whatever was presented, so timingSafeEqual can compare it and
 // neither the comparison nor a length check before it tells a prober how long the secret is.
 function digest(bytes: string | Buffer): Buffer {

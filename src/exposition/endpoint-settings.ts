@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from '../log.js';
 import { Invalid, type Env, type Parser, type SettingReader } from '../settings.js';
-import { accessOf, OPEN, type Access } from './auth.js';
+import { accessOf, OPEN, parseSecret, type Access } from './auth.js';
 
 /** The dedicated server's transport: plain HTTP, HTTPS from two PEM files, or no server at all. */
 export type Transport =
@@ -44,7 +44,7 @@ function readSecret(env: Env, name: string, parse: Parser<string>): string | und
   const raw = env[name];
   const file = env[fileName];
   if (raw !== undefined && file !== undefined) throw new Invalid(`${name} and ${fileName} are both set`);
-  if (raw !== undefined) return parsed(parse, raw, `invalid ${name} (`);
+  if (raw !== undefined) return parseSecret(parse, raw, (reason) => `invalid ${name} (${reason})`);
   if (file === undefined) return undefined;
   const setting = `invalid ${fileName}="${file}"`;
   if (file === '') throw new Invalid(`${setting} (empty path)`);
@@ -54,17 +54,7 @@ function readSecret(env: Env, name: string, parse: Parser<string>): string | und
   } catch (e) {
     throw new Invalid(`${setting} (cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-  return parsed(parse, content.replace(/[\r\n]+$/, ''), `${setting} (content: `);
-}
-
-/** `parse(raw)`, a failure reworded as `<prefix><reason>)`, without the value. */
-function parsed(parse: Parser<string>, raw: string, prefix: string): string {
-  try {
-    return parse(raw);
-  } catch (e) {
-    if (!(e instanceof Invalid)) throw e;
-    throw new Invalid(`${prefix}${e.message})`);
-  }
+  return parseSecret(parse, content.replace(/[\r\n]+$/, ''), (reason) => `${setting} (content: ${reason})`);
 }
 
 function readTransport(env: Env, log: Logger): Transport {

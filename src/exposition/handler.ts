@@ -3,7 +3,7 @@ import { contain } from '../contain.js';
 import { logLine, type Logger } from '../log.js';
 import { Invalid } from '../settings.js';
 import { currentDistribution } from '../state.js';
-import { accessOf, admitted, type Access } from './auth.js';
+import { accessOf, admitted, parseSecret, type Access } from './auth.js';
 import { containedEndpoint, type NodeHandler } from './contained-endpoint.js';
 import { respondWithMetrics } from './respond.js';
 import { sourceOf } from './scrape-source.js';
@@ -34,13 +34,9 @@ export function handlerAccess(options: MetricsHandlerOptions | null | undefined,
     (key, parse) => {
       if (!(key in options)) return undefined;
       const value: unknown = options[key];
-      if (typeof value !== 'string') throw new Invalid(`invalid metricsHandler option ${key} (${value === undefined ? 'no value' : 'not a string'})`);
-      try {
-        return parse(value);
-      } catch (e) {
-        if (!(e instanceof Invalid)) throw e;
-        throw new Invalid(`invalid metricsHandler option ${key} (${e.message})`);
-      }
+      const invalid = (reason: string) => `invalid metricsHandler option ${key} (${reason})`;
+      if (typeof value !== 'string') throw new Invalid(invalid(value === undefined ? 'no value' : 'not a string'));
+      return parseSecret(parse, value, invalid);
     },
     (problem) => log(`${problem.message}; this handler refuses every request`),
   );

@@ -37,13 +37,11 @@ export function httpsServer(files: TlsFiles, options: ServerOptions, listener: R
   const pair = `TLS certificate ${files.cert} and key ${files.key}`;
   let seen: string | undefined;
   let loaded = false;
-  let first = true;
   const load = () => {
     const state = `${fileState(files.cert)} ${fileState(files.key)}`;
     if (state === seen) return;
+    const first = seen === undefined;
     seen = state;
-    const quiet = first;
-    first = false;
     let context: { cert: Buffer; key: Buffer };
     try {
       context = { cert: readFileSync(files.cert), key: readFileSync(files.key) };
@@ -55,7 +53,7 @@ export function httpsServer(files: TlsFiles, options: ServerOptions, listener: R
       return;
     }
     server.setSecureContext(context);
-    if (!quiet) log(`reloaded the ${pair}`);
+    if (!first) log(`reloaded the ${pair}`);
     loaded = true;
   };
   load();
