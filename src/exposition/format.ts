@@ -56,3 +56,6 @@ export function familyHeader(name: string, help: string, type: string): string {
 }
 
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** The HELP of the OTel resource's target metadata, as OpenTelemetry's Prometheus exporter writes it. */
+export const TARGET_HELP = 'Target metadata';

@@ -1,43 +1,48 @@
 import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { escapeLabelValue, familyHeader, formatFloat } from './format.js';
+import { escapeLabelValue, formatFloat } from './format.js';
+import { PROMETHEUS_TEXT, type TextFlavour } from './prometheus-text.js';
 
 /**
- * Prometheus text for what the OTel SDK collected (user metrics from `metrics.getMeter()`,
- * instrumentation metrics renamed by views): the exporter's naming rules (sanitised names,
- * `_total` on monotonic sums, attribute keys made label names), without unit suffixes, and with
- * prometheus_client's number format. Scope labels and `target_info` only with
- * `PROMETHEUS_OTEL_INFO=true` (E9).
+ * Text for what the OTel SDK collected (user metrics from `metrics.getMeter()`, instrumentation
+ * metrics renamed by views): the exporter's naming rules (sanitised names, `_total` on monotonic
+ * sums, attribute keys made label names), without unit suffixes, and with prometheus_client's
+ * number format; `flavour` writes the metadata lines. Scope labels only with
+ * `PROMETHEUS_OTEL_INFO=true` (E9), which also writes the target metadata (`writeTargetInfo`).
  */
-export function writeOtelMetrics(out: string[], collected: ResourceMetrics, withOtelInfo: boolean): void {
-  if (withOtelInfo) writeTargetInfo(out, collected.resource.attributes);
+export function writeOtelMetrics(out: string[], collected: ResourceMetrics, withOtelInfo: boolean, flavour: TextFlavour = PROMETHEUS_TEXT): void {
   for (const scope of collected.scopeMetrics) {
     const scopeLabels: Attributes = withOtelInfo
       ? { otel_scope_name: scope.scope.name, ...(scope.scope.version ? { otel_scope_version: scope.scope.version } : {}) }
       : {};
-    for (const metric of scope.metrics) writeMetric(out, metric, scopeLabels);
+    for (const metric of scope.metrics) writeMetric(out, metric, scopeLabels, flavour);
   }
+}
+
+/** The OTel resource's attributes as target metadata (OpenTelemetry's `target_info`). */
+export function writeTargetInfo(out: string[], collected: ResourceMetrics, flavour: TextFlavour = PROMETHEUS_TEXT): void {
+  out.push(flavour.targetInfo(labels(collected.resource.attributes)));
 }
 
 /** What the OpenTelemetry Prometheus exporter writes for an instrument created without a description: never an empty HELP. */
 const NO_DESCRIPTION = 'description missing';
 
-function writeMetric(out: string[], metric: MetricData, scopeLabels: Attributes): void {
+function writeMetric(out: string[], metric: MetricData, scopeLabels: Attributes, flavour: TextFlavour): void {
   const base = sanitizeName(metric.descriptor.name);
   const help = metric.descriptor.description || NO_DESCRIPTION;
   switch (metric.dataPointType) {
     case DataPointType.SUM: {
       const name = metric.isMonotonic && !base.endsWith('_total') ? `${base}_total` : base;
-      out.push(familyHeader(name, help, metric.isMonotonic ? 'counter' : 'gauge'));
+      out.push(flavour.header(name, help, metric.isMonotonic ? 'counter' : 'gauge'));
       for (const p of metric.dataPoints) out.push(`${name}${labels({ ...scopeLabels, ...p.attributes })} ${formatFloat(p.value)}\n`);
       return;
     }
     case DataPointType.GAUGE:
-      out.push(familyHeader(base, help, 'gauge'));
+      out.push(flavour.header(base, help, 'gauge'));
       for (const p of metric.dataPoints) out.push(`${base}${labels({ ...scopeLabels, ...p.attributes })} ${formatFloat(p.value)}\n`);
       return;
     case DataPointType.HISTOGRAM:
-      out.push(familyHeader(base, help, 'histogram'));
+      out.push(flavour.header(base, help, 'histogram'));
       for (const p of metric.dataPoints) {
         const attrs = { ...scopeLabels, ...p.attributes };
         const { boundaries, counts } = p.value.buckets;
@@ -52,14 +57,9 @@ function writeMetric(out: string[], metric: MetricData, scopeLabels: Attributes)
       }
       return;
     default:
-      // Exponential histograms have no text-format 0.0.4 representation.
+      // Exponential histograms have no representation in either text format.
       return;
   }
-}
-
-function writeTargetInfo(out: string[], resource: Attributes): void {
-  out.push(familyHeader('target_info', 'Target metadata', 'gauge'));
-  out.push(`target_info${labels(resource)} 1.0\n`);
 }
 
 function sanitizeName(name: string): string {

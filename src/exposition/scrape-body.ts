@@ -3,7 +3,6 @@ import type { Writable } from 'node:stream';
 import { createGzip, type Gzip } from 'node:zlib';
 import { hookFailed } from '../contain.js';
 import { answerFailure, SCRAPE_SITE } from './contained-endpoint.js';
-import { CONTENT_TYPE } from './format.js';
 import type { TakeParts } from './scrape-source.js';
 
 /**
@@ -30,6 +29,8 @@ export class ScrapeBody {
 
   constructor(
     private readonly res: ServerResponse,
+    /** The negotiated format's Content-Type. */
+    private readonly contentType: string,
     private readonly gzip: boolean,
     private readonly head: boolean,
     /** Told the uncompressed size of what is sent (0 when the headers go out), for the app's own request metrics. */
@@ -67,7 +68,7 @@ export class ScrapeBody {
 
   private open(): Writable | null {
     if (this.sink !== undefined) return this.sink;
-    const headers: OutgoingHttpHeaders = { 'Content-Type': CONTENT_TYPE, Vary: 'Accept-Encoding' };
+    const headers: OutgoingHttpHeaders = { 'Content-Type': this.contentType, Vary: 'Accept-Encoding' };
     if (this.gzip) headers['Content-Encoding'] = 'gzip';
     // An in-app scrape counts as one non-streaming response whose body size is the uncompressed
     // text, though it is sent chunked: its handler learns the size as the chunks go.

@@ -5,6 +5,7 @@ import type { Counter } from '../store/counter.js';
 import type { Histogram } from '../store/histogram.js';
 import { values1, values2, values3 } from '../store/label-values.js';
 import type { Registry } from '../store/registry.js';
+import { sampledTrace } from './exemplar.js';
 import { charsetOf, errorTypeOf, METRICS_VIEW, requestHeaders, sanitizeMethod, transportOf, UNNAMED_VIEW } from './labels.js';
 import { attachState, RequestState, stateOf } from './request-state.js';
 
@@ -141,14 +142,16 @@ export class HttpRecorder {
     const { res } = state;
     const status = String(res.statusCode);
     const charset = charsetOf(res.getHeader('content-type'));
+    // A sampled trace the request ran under becomes the exemplar of its latencies and per-view counts.
+    const traced = sampledTrace();
     if (!state.entered) this.countEntry(state);
     this.responsesBefore.inc();
-    this.latencyIncluding.observe((now - state.t0) / 1000);
+    this.latencyIncluding.observe((now - state.t0) / 1000, traced);
     const view = state.view ?? UNNAMED_VIEW;
-    if (state.view !== undefined) this.byViewTransportMethod.add(values3(view, state.transport, state.method));
-    this.latencyByView.observeWith(values2(view, state.rawMethod), (now - state.tf) / 1000);
+    if (state.view !== undefined) this.byViewTransportMethod.add(values3(view, state.transport, state.method), 1, traced);
+    this.latencyByView.observeWith(values2(view, state.rawMethod), (now - state.tf) / 1000, traced);
     this.byStatus.add(values1(status));
-    this.byStatusViewMethod.add(values3(status, view, state.method));
+    this.byStatusViewMethod.add(values3(status, view, state.method), 1, traced);
     if (state.streaming) this.streaming.inc();
     else this.responseBody.observe(responseBodySize(state));
     this.byCharset.add(values1(charset));

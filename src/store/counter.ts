@@ -1,5 +1,5 @@
 import { Family, type SeriesBase } from './family.js';
-import type { CounterSnapshot, Exemplar } from './snapshot.js';
+import type { CounterSnapshot, Exemplar, ExemplarTrace } from './snapshot.js';
 
 /**
  * Bumped by every recording of every counter and histogram of the process: a publisher of the
@@ -28,10 +28,15 @@ export class Counter extends Family<CounterSeries> {
     this.single!.value += by;
   }
 
-  /** Labelled increment; `values` in the family's declared label order. */
-  add(values: readonly string[], by = 1): void {
+  /**
+   * Labelled increment; `values` in the family's declared label order. With `trace`, the
+   * increment also becomes the series' exemplar (the latest one wins).
+   */
+  add(values: readonly string[], by = 1, trace?: ExemplarTrace): void {
     storeChanges.count++;
-    this.find(values).value += by;
+    const series = this.find(values);
+    series.value += by;
+    if (trace !== undefined) series.exemplar = { labels: trace.labels, value: by, timestamp: trace.timestamp };
   }
 
   /** Creates the series at 0 if absent (model registration pre-creates its series). */

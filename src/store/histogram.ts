@@ -1,7 +1,7 @@
 import type { FamilyDef } from '../../views/index.js';
 import { storeChanges } from './counter.js';
 import { Family, type FamilyOptions, type SeriesBase } from './family.js';
-import type { Exemplar, HistogramSnapshot } from './snapshot.js';
+import type { Exemplar, ExemplarTrace, HistogramSnapshot } from './snapshot.js';
 
 interface HistogramSeries extends SeriesBase {
   /** Per-bucket (not cumulative) counts; the last slot is `+Inf`. */
@@ -30,14 +30,14 @@ export class Histogram extends Family<HistogramSeries> {
     return { labels, counts: new Float64Array(this.bounds.length + 1), sum: 0, count: 0, exemplars: undefined, outputCache: undefined };
   }
 
-  /** Unlabelled observation. */
-  observe(value: number): void {
-    record(this.single!, this.bounds, value);
+  /** Unlabelled observation; with `trace`, also the exemplar of the bucket it falls in. */
+  observe(value: number, trace?: ExemplarTrace): void {
+    record(this.single!, this.bounds, value, trace);
   }
 
   /** Labelled observation; `values` in the family's declared label order. */
-  observeWith(values: readonly string[], value: number): void {
-    record(this.find(values), this.bounds, value);
+  observeWith(values: readonly string[], value: number, trace?: ExemplarTrace): void {
+    record(this.find(values), this.bounds, value, trace);
   }
 
   snapshot(): HistogramSnapshot {
@@ -50,7 +50,7 @@ export class Histogram extends Family<HistogramSeries> {
   }
 }
 
-function record(s: HistogramSeries, bounds: readonly number[], value: number): void {
+function record(s: HistogramSeries, bounds: readonly number[], value: number, trace: ExemplarTrace | undefined): void {
   storeChanges.count++;
   // Binary search for the first bound >= value (`le` is inclusive).
   let lo = 0;
@@ -63,4 +63,6 @@ function record(s: HistogramSeries, bounds: readonly number[], value: number): v
   s.counts[lo] += 1;
   s.sum += value;
   s.count++;
+  // The bucket the value falls in: an exemplar's value must lie within its bucket's range.
+  if (trace !== undefined) (s.exemplars ??= new Array<Exemplar | undefined>(s.counts.length).fill(undefined))[lo] = { labels: trace.labels, value, timestamp: trace.timestamp };
 }

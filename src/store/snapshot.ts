@@ -19,6 +19,12 @@ export interface Exemplar {
   readonly timestamp: number;
 }
 
+/**
+ * What a recording that carries an exemplar passes to the store: the trace labels and the time.
+ * The store adds the recorded value itself (the increment, or the observed value).
+ */
+export type ExemplarTrace = Omit<Exemplar, 'value'>;
+
 /** One series: label values in the family's declared label order. */
 export interface Point {
   readonly labels: readonly string[];
