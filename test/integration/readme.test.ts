@@ -22,6 +22,10 @@ const SETTINGS = 'test/integration/settings.test.ts';
  * Each documented setting and the test (file, title as written there) that observes what it does
  * in a running app: a setting documented but never observed is a promise nobody checks.
  */
+/** Where settings are read: the config and the settings of the endpoint protection and of the exports. */
+const SETTINGS_MODULES = ['src/config.ts', 'src/exposition/endpoint-settings.ts', 'src/otlp/settings.ts'];
+const PROTECTED = 'test/integration/protected-endpoint.test.ts';
+
 const OBSERVED_BY: Record<string, [file: string, title: string]> = {
   PROMETHEUS_METRIC_NAMESPACE: [SETTINGS, '=shop prefixes exactly the 34 django families (samples, HELP, TYPE) and nothing else'],
   PROMETHEUS_LATENCY_BUCKETS: [SETTINGS, '%j sets the le list of the three latency histograms exactly; body buckets unchanged'],
@@ -30,6 +34,12 @@ const OBSERVED_BY: Record<string, [file: string, title: string]> = {
   OTEL_EXPORTER_PROMETHEUS_HOST: [SETTINGS, 'OTEL_EXPORTER_PROMETHEUS_HOST is used when PROMETHEUS_METRICS_EXPORT_ADDRESS is unset'],
   PROMETHEUS_METRICS_EXPORT_PORT_RANGE: [SETTINGS, 'the first port taken: the second one is used and logged'],
   PROMETHEUS_METRICS_EXPORT_ADDRESS: [SETTINGS, 'PROMETHEUS_METRICS_EXPORT_ADDRESS: the dedicated server listens there only'],
+  PROMETHEUS_METRICS_AUTH_TOKEN: [PROTECTED, 'PROMETHEUS_METRICS_AUTH_TOKEN protects it unless it is given options (they win); a refused scrape is one 401 response of the app, under the handler view'],
+  PROMETHEUS_METRICS_AUTH_TOKEN_FILE: [PROTECTED, 'PROMETHEUS_METRICS_AUTH_TOKEN_FILE: only the holder of the mounted token scrapes; every presented credential is one timingSafeEqual over two 32-byte digests'],
+  PROMETHEUS_METRICS_AUTH_BASIC: [PROTECTED, 'PROMETHEUS_METRICS_AUTH_BASIC: only user:password scrapes, a refusal carries the Basic challenge; the dedicated scrapes, refused or not, are never counted'],
+  PROMETHEUS_METRICS_AUTH_BASIC_FILE: [PROTECTED, 'PROMETHEUS_METRICS_AUTH_TOKEN with PROMETHEUS_METRICS_AUTH_BASIC_FILE: either credential scrapes; a refusal offers both challenges'],
+  PROMETHEUS_METRICS_TLS_CERT: [PROTECTED, 'PROMETHEUS_METRICS_TLS_CERT and PROMETHEUS_METRICS_TLS_KEY: HTTPS from the PEM files, with the credentials checked inside it; a plain-HTTP request gets nothing'],
+  PROMETHEUS_METRICS_TLS_KEY: [PROTECTED, 'PROMETHEUS_METRICS_TLS_CERT and PROMETHEUS_METRICS_TLS_KEY: HTTPS from the PEM files, with the credentials checked inside it; a plain-HTTP request gets nothing'],
   PROMETHEUS_TRUST_PROXY: [SETTINGS, '=%s: X-Forwarded-Proto: https counts as %s'],
   PROMETHEUS_DB_ALIASES: ['test/integration/db-pg.test.ts', 'connections: each attempt, pool growth included, and each failure, by alias (queries outside any request)'],
   PROMETHEUS_DB_ERROR_TYPE: ['test/integration/db-pg.test.ts', 'PROMETHEUS_DB_ERROR_TYPE=detailed: psycopg class names for server errors'],
@@ -60,9 +70,9 @@ describe('README.md', () => {
     expect(commands).toEqual(['npm install && npm run demo', 'npm test']);
   });
 
-  test('the settings table documents every variable src/config.ts reads', () => {
-    const config = readFileSync(`${ROOT}src/config.ts`, 'utf8');
-    const read = new Set([...config.matchAll(/\b((?:PROMETHEUS|OTEL)_[A-Z_]+)\b/g)].map((m) => m[1]!));
+  test('the settings table documents every variable the settings modules read', () => {
+    const modules = SETTINGS_MODULES.map((file) => readFileSync(`${ROOT}${file}`, 'utf8')).join('\n');
+    const read = new Set([...modules.matchAll(/\b((?:PROMETHEUS|OTEL)_[A-Z_]+)\b/g)].map((m) => m[1]!));
     expect([...read].filter((name) => !DOCUMENTED.has(name))).toEqual([]);
   });
 
