@@ -1,10 +1,12 @@
 /** The public API of otel-django-metrics (metrics.md section 10). */
 import type { Meter } from '@opentelemetry/api';
+import type { CollectionResult, MetricProducer } from '@opentelemetry/sdk-metrics';
 import { metrics } from '@opentelemetry/api';
 import type { IncomingMessage } from 'node:http';
 import { DEFAULT_LATENCY_BUCKETS } from '../views/index.js';
 import { contain } from './contain.js';
 import { onceLogger } from './log.js';
+import type { FamilyConverter } from './otlp/producer.js';
 import { currentDistribution } from './state.js';
 
 export { setCacheBackend, trackCache, type TrackableCache } from './cache/public.js';
@@ -58,4 +60,32 @@ export function namespaced(name: string): string {
 /** The configured latency bucket bounds, for `advice.explicitBucketBoundaries` of user histograms. */
 export function latencyBuckets(): number[] {
   return [...(currentDistribution()?.config.latencyBuckets ?? DEFAULT_LATENCY_BUCKETS)];
+}
+
+/**
+ * The django families (and the runtime families) as a MetricProducer, for an app that runs its
+ * own OpenTelemetry SDK: `new PeriodicExportingMetricReader({ exporter, metricProducers:
+ * [djangoMetricsProducer()] })` or `new PrometheusExporter({ metricProducers: [...] })`. They are
+ * exported under the reader's resource, named as the Prometheus endpoint names them. From then
+ * on the preload's own OTLP push leaves them out, so they are exported once. Empty while the
+ * distribution is not running.
+ */
+export function djangoMetricsProducer(): MetricProducer {
+  let converter: FamilyConverter | undefined;
+  const running = () => {
+    const distribution = currentDistribution();
+    distribution?.producerAttached();
+    return distribution;
+  };
+  running();
+  return {
+    async collect(): Promise<CollectionResult> {
+      const distribution = running();
+      // Loaded on the first collection: the SDK is loaded by then, as the reader is the SDK's.
+      const { familyProducer, FamilyConverter } = await import('./otlp/producer.js');
+      if (distribution === undefined) return familyProducer(() => undefined, new FamilyConverter(0)).collect();
+      converter ??= new FamilyConverter(distribution.startTime);
+      return familyProducer(distribution.pushedFamilies, converter).collect();
+    },
+  };
 }

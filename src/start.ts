@@ -17,7 +17,9 @@ import { enableMigrationSources } from './migrations/index.js';
 import { MigrationTracker } from './migrations/tracker.js';
 import { enableModelInstrumentation } from './models/index.js';
 import { ModelRecorder } from './models/recorder.js';
+import { watchAppSdk } from './otel/app-sdk.js';
 import { startLazyMeterSdk } from './otel/lazy-sdk.js';
+import type { FamilySource } from './otlp/producer.js';
 import { eagerActivation, lazyActivation } from './otel/package-loads.js';
 import { currentDistribution, setDistribution, type Distribution, type RunningDistribution } from './state.js';
 import { startRuntimeMetrics } from './runtime/index.js';
@@ -46,7 +48,12 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
   const http = new HttpRecorder(registry, config.trustProxy);
   const models = new ModelRecorder(registry, config.exportModelBulk);
   const migrations = new MigrationTracker(registry, { enabled: config.exportMigrations, refreshSeconds: config.migrationsRefreshSeconds, log });
-  const meterSdk = startLazyMeterSdk(config, log);
+  const startTime = Date.now();
+  // Bound below, once the multi-process part is known.
+  let pushedFamilies: FamilySource = () => undefined;
+  const { otlp } = config.export;
+  const push = otlp && { settings: otlp, startTime, families: () => (appSdk.familiesHandedOver ? undefined : pushedFamilies()) };
+  const meterSdk = startLazyMeterSdk(config, log, push);
   const { meterProvider } = meterSdk;
 
   installResponseTracker();
@@ -73,8 +80,11 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
   const scrape = multiProcess !== undefined ? scrapeOf(() => multiProcess.collect()) : ownScrape;
 
   const dedicated = multiProcess?.dedicatedServer ?? 'merged';
-  const wantsServer = (config.port !== undefined || config.portRange !== undefined) && dedicated !== 'none';
+  const wantsServer = config.export.prometheus && (config.port !== undefined || config.portRange !== undefined) && dedicated !== 'none';
   const server = wantsServer ? startMetricsServer(config, dedicated === 'own' ? ownScrape : scrape, log) : undefined;
+  pushedFamilies = pushSource(config, registry, multiProcess);
+  const appSdk = watchAppSdk({ provider: meterProvider, server: server?.server, pushes: otlp !== undefined, activate, log });
+  disables.push(appSdk.stop);
 
   const distribution: RunningDistribution = {
     config,
@@ -83,6 +93,9 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
     models,
     migrations,
     scrape,
+    startTime,
+    pushedFamilies,
+    producerAttached: () => appSdk.producerAttached(),
     metricsPort: server?.port ?? Promise.resolve(undefined),
     async shutdown() {
       if (currentDistribution() === distribution) setDistribution(undefined);
@@ -93,4 +106,17 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
   };
   setDistribution(distribution);
   return distribution;
+}
+
+/**
+ * What this process pushes of the families, chosen so that no count is pushed twice: alone, its
+ * own; a node:cluster primary, the merge of itself and its workers (exited ones included), and
+ * its workers nothing of them; with a state directory (any process may serve the merge, so N
+ * pushes of it would count N times) or a port per process, each process its own, under its own
+ * service.instance.id. Every process pushes its own OTel SDK instruments.
+ */
+function pushSource(config: Config, registry: Registry, multiProcess: ReturnType<typeof startMultiProcess>): FamilySource {
+  if (multiProcess === undefined || config.multiprocDir !== undefined || multiProcess.dedicatedServer === 'own') return () => registry.collect();
+  if (multiProcess.dedicatedServer === 'none') return () => undefined;
+  return () => multiProcess.collect();
 }

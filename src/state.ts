@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import type { HttpRecorder } from './http/recorder.js';
 import type { MigrationTracker } from './migrations/tracker.js';
 import type { ModelRecorder } from './models/recorder.js';
+import type { FamilySource } from './otlp/producer.js';
 import type { Registry } from './store/registry.js';
 
 /** A running distribution, as `start()` gives it to the app. */
@@ -20,6 +21,12 @@ export interface RunningDistribution extends Distribution {
   readonly http: HttpRecorder;
   readonly models: ModelRecorder;
   readonly migrations: MigrationTracker;
+  /** When the cumulative counts began (ms since the epoch). */
+  readonly startTime: number;
+  /** The families this process exports over OTLP (its own, the node:cluster merge, or none). */
+  readonly pushedFamilies: FamilySource;
+  /** The app's own reader takes the families over (djangoMetricsProducer()). */
+  producerAttached(): void;
 }
 
 /**

@@ -26,3 +26,8 @@ export function registerGlobalMeterProvider(provider: MeterProvider): boolean {
 export function unregisterGlobalMeterProvider(): void {
   delete (globalThis as Holder)[API_GLOBALS]?.metrics;
 }
+
+/** Whether `provider` is the registered global MeterProvider. */
+export function isGlobalMeterProvider(provider: MeterProvider): boolean {
+  return (globalThis as Holder)[API_GLOBALS]?.metrics === provider;
+}

@@ -2,7 +2,9 @@ import type { MeterProvider } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import type { MeterSdk } from '../sdk.js';
+import type { FamilySource } from '../otlp/producer.js';
+import type { OtlpSettings } from '../otlp/settings.js';
+import type { MeterSdk, Push } from '../sdk.js';
 import { whenAppListens } from './app-listening.js';
 import { DeferredMeterProvider } from './deferred-meter-provider.js';
 import { registerGlobalMeterProvider, unregisterGlobalMeterProvider } from './global-meter-provider.js';
@@ -16,13 +18,27 @@ export interface LazyMeterSdk {
   shutdown(): Promise<void>;
 }
 
+/** The OTLP push the SDK starts with once loaded: where to, and the families it adds. */
+export interface PushPlan {
+  readonly settings: OtlpSettings;
+  readonly families: FamilySource;
+  /** When the cumulative counts began (ms since the epoch). */
+  readonly startTime: number;
+}
+
+/**
+ * With a push, the SDK loads at the latest this long after the start, so that a process that
+ * never listens (a worker, a script) pushes too; an app that listens sooner loads it then.
+ */
+export const PUSH_LOAD_DELAY_MS = 1000;
+
 /**
  * Registers the global MeterProvider at once and loads the OTel SDK (sdk-metrics, core and
  * resources: ~100 modules) only once the app no longer waits for it: on the turn after
  * the app starts listening, at the first scrape, or when 1,000 measurements are waiting for it,
- * whichever comes first.
+ * whichever comes first (or PUSH_LOAD_DELAY_MS after the start when `push` is given).
  */
-export function startLazyMeterSdk(config: Pick<Config, 'serviceName' | 'maxSeriesPerMetric'>, log: Logger): LazyMeterSdk {
+export function startLazyMeterSdk(config: Pick<Config, 'serviceName' | 'maxSeriesPerMetric'> & Partial<Pick<Config, 'export'>>, log: Logger, push?: PushPlan): LazyMeterSdk {
   let loading: Promise<MeterSdk | undefined> | undefined;
   let closed = false;
   const load = (): Promise<MeterSdk | undefined> => {
@@ -32,7 +48,12 @@ export function startLazyMeterSdk(config: Pick<Config, 'serviceName' | 'maxSerie
     }
     return loading;
   };
-  const stopWaiting = whenAppListens(() => void load());
+  const stopListening = whenAppListens(() => void load());
+  const pushTimer = push === undefined ? undefined : setTimeout(() => void load(), PUSH_LOAD_DELAY_MS).unref();
+  const stopWaiting = (): void => {
+    stopListening();
+    clearTimeout(pushTimer);
+  };
   const provider = new DeferredMeterProvider(() => void load());
   const registered = registerGlobalMeterProvider(provider);
   if (!registered) {
@@ -41,9 +62,9 @@ export function startLazyMeterSdk(config: Pick<Config, 'serviceName' | 'maxSerie
 
   async function loadSdk(): Promise<MeterSdk | undefined> {
     try {
-      const { createMeterSdk } = await import('../sdk.js');
+      const [{ createMeterSdk }, pushed] = await Promise.all([import('../sdk.js'), push && loadPush(push, log)]);
       if (closed) return undefined;
-      const sdk = createMeterSdk(config);
+      const sdk = createMeterSdk(config, pushed);
       const { dropped, failed } = provider.attach(sdk.meterProvider);
       if (dropped > 0) log(`${dropped} OTel measurements made before the metrics SDK loaded were dropped (more than ${PENDING_MEASUREMENT_LIMIT} waiting)`);
       if (failed > 0) log(`${failed} OTel metric calls made before the metrics SDK loaded failed when replayed`);
@@ -70,4 +91,10 @@ export function startLazyMeterSdk(config: Pick<Config, 'serviceName' | 'maxSerie
     collect: async () => (closed ? undefined : (await load())?.collect()),
     shutdown: () => (stopping ??= stop()),
   };
+}
+
+/** The OTLP exporter and the families' producer (their modules load with the SDK, only when a push is configured). */
+async function loadPush(plan: PushPlan, log: Logger): Promise<Push> {
+  const [{ otlpExporter }, { familyProducer, FamilyConverter }] = await Promise.all([import('../otlp/exporter.js'), import('../otlp/producer.js')]);
+  return { exporter: otlpExporter(plan.settings, log), families: familyProducer(plan.families, new FamilyConverter(plan.startTime)) };
 }
