@@ -244,3 +244,17 @@ export function latestMetric(requests: readonly ReceivedRequest[], name: string)
   }
   return undefined;
 }
+
+/** Resolves once a request carries `name` collected after `since` (ms since the epoch); that metric. */
+export async function pushedAfter(receiver: OtlpReceiver, name: string, since: number, timeoutMs = 10_000): Promise<ReceivedMetric> {
+  const fresh = (m: ReceivedMetric | undefined) => m !== undefined && m.points.length > 0 && m.points[0]!.timeUnixNano > BigInt(since) * 1_000_000n;
+  await receiver.waitFor((requests) => fresh(latestMetric(requests, name)), timeoutMs, `${name} collected after ${new Date(since).toISOString()}`);
+  return latestMetric(receiver.requests, name)!;
+}
+
+/** A point's value, or the histogram count, by attributes given as `key=value,...` strings, sorted. */
+export function pointsOf(metric: ReceivedMetric | undefined): string[] {
+  return (metric?.points ?? [])
+    .map((p) => `${JSON.stringify(Object.fromEntries(Object.entries(p.attributes).sort()))} ${p.value ?? p.count}`)
+    .sort();
+}
