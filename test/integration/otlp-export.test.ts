@@ -2,10 +2,9 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { BODY_BUCKETS, DEFAULT_LATENCY_BUCKETS, HTTP } from '../../views/index.js';
 import { formatFloat } from '../../src/exposition/format.js';
 import { valueOf } from '../support/exposition.js';
-import { latestMetric, pointsOf, pushedAfter, startOtlpReceiver, type OtlpReceiver, type ReceivedMetric } from '../support/otlp-receiver.js';
+import { getEach, latestMetric, OTLP_APP as APP, pointsOf, pushedAfter, startOtlpReceiver, startPushing, type OtlpReceiver, type ReceivedMetric } from '../support/otlp-receiver.js';
 import { spawnApp, type RunningApp, type SpawnOptions } from '../support/processes.js';
 
-const APP = 'test/fixtures/otlp-app.mjs';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 const running: Array<{ stop(): Promise<void> } | { close(): Promise<void> }> = [];
@@ -19,26 +18,10 @@ async function receiver(): Promise<OtlpReceiver> {
   return r;
 }
 
-/** The fixture pushing to `to` every 200 ms, as service `django`; without a metrics port unless it serves the endpoint too. */
 async function start(to: OtlpReceiver, env: SpawnOptions['env'] = {}, options: Omit<SpawnOptions, 'env'> = {}): Promise<RunningApp> {
-  const endpoint = env.OTEL_METRICS_EXPORTER?.includes('prometheus') === true;
-  const app = await spawnApp(APP, {
-    ...options,
-    env: {
-      OTEL_METRICS_EXPORTER: 'otlp',
-      ...(endpoint ? {} : { PROMETHEUS_METRICS_EXPORT_PORT: undefined }),
-      OTEL_EXPORTER_OTLP_ENDPOINT: to.base,
-      OTEL_METRIC_EXPORT_INTERVAL: '200',
-      OTEL_SERVICE_NAME: 'django',
-      ...env,
-    },
-  });
+  const app = await startPushing(to.base, env, options);
   running.push(app);
   return app;
-}
-
-async function get(app: RunningApp, ...paths: string[]): Promise<void> {
-  for (const path of paths) await (await fetch(app.url(path))).text();
 }
 
 /** Known traffic: 3 home, 2 cart, 1 not found (404), 2 orders (the app's own instruments). */
@@ -50,7 +33,7 @@ describe.each(['http/protobuf', 'http/json'] as const)('OTEL_METRICS_EXPORTER=ot
   test('exact counts after known traffic, the catalog bounds, the app instruments in the same push, the resource', async () => {
     const to = await receiver();
     const app = await start(to, { OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test,service.name=overridden' });
-    await get(app, ...TRAFFIC);
+    await getEach(app, ...TRAFFIC);
     const after = Date.now();
     const byView = await pushedAfter(to, HTTP.requestsByViewTransportMethod.name, after);
     const request = to.requests.at(-1)!;
@@ -121,7 +104,7 @@ test('prometheus,otlp: both outputs at once, and the push agrees with the scrape
   const to = await receiver();
   // spawnApp's dedicated port serves the endpoint.
   const app = await start(to, { OTEL_METRICS_EXPORTER: 'prometheus,otlp' });
-  await get(app, ...TRAFFIC);
+  await getEach(app, ...TRAFFIC);
   await pushedAfter(to, HTTP.requestsBefore.name, Date.now());
   const pushed = to.requests.at(-1)!.metrics.filter((m) => m.name.startsWith('django_'));
   const scrape = await app.scrape();
@@ -186,7 +169,7 @@ describe('outputs', () => {
     const to = await receiver();
     const app = await spawnApp(APP, { env: { OTEL_METRICS_EXPORTER: exporter, OTEL_EXPORTER_OTLP_ENDPOINT: to.base, OTEL_METRIC_EXPORT_INTERVAL: '100' } });
     running.push(app);
-    await get(app, '/view/home');
+    await getEach(app, '/view/home');
     // Ten intervals, and the SDK has loaded (the app listens).
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(to.requests).toEqual([]);

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { spawnApp, type RunningApp, type SpawnOptions } from './processes.js';
 
 /**
  * A real OTLP/HTTP metrics receiver for tests: a node:http server on a free port of 127.0.0.1 that
@@ -84,7 +85,8 @@ export interface OtlpReceiver {
 
 const OK: Reply = { status: 200 };
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** `port`: 0 for any free one. */
+export async function startOtlpReceiver(port = 0): Promise<OtlpReceiver> {
   const requests: ReceivedRequest[] = [];
   const rejected: string[] = [];
   const sockets = new Set<Socket>();
@@ -138,9 +140,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  Object.assign(receiver, { url: `http://127.0.0.1:${port}/v1/metrics`, base: `http://127.0.0.1:${port}` });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as { port: number }).port;
+  Object.assign(receiver, { url: `http://127.0.0.1:${bound}/v1/metrics`, base: `http://127.0.0.1:${bound}` });
   return receiver;
 }
 
@@ -257,4 +259,31 @@ export function pointsOf(metric: ReceivedMetric | undefined): string[] {
   return (metric?.points ?? [])
     .map((p) => `${JSON.stringify(Object.fromEntries(Object.entries(p.attributes).sort()))} ${p.value ?? p.count}`)
     .sort();
+}
+
+/** The OTLP test app (test/fixtures/otlp-app.mjs). */
+export const OTLP_APP = 'test/fixtures/otlp-app.mjs';
+
+/**
+ * `script` (the OTLP test app by default) under the preload, pushing to `base` every 200 ms as
+ * service `django`; without a metrics port unless OTEL_METRICS_EXPORTER serves the endpoint too.
+ */
+export function startPushing(base: string, env: SpawnOptions['env'] = {}, options: Omit<SpawnOptions, 'env'> & { script?: string } = {}): Promise<RunningApp> {
+  const endpoint = env.OTEL_METRICS_EXPORTER?.includes('prometheus') === true;
+  return spawnApp(options.script ?? OTLP_APP, {
+    ...options,
+    env: {
+      OTEL_METRICS_EXPORTER: 'otlp',
+      ...(endpoint ? {} : { PROMETHEUS_METRICS_EXPORT_PORT: undefined }),
+      OTEL_EXPORTER_OTLP_ENDPOINT: base,
+      OTEL_METRIC_EXPORT_INTERVAL: '200',
+      OTEL_SERVICE_NAME: 'django',
+      ...env,
+    },
+  });
+}
+
+/** GETs each path of the app in turn, reading each body. */
+export async function getEach(app: RunningApp, ...paths: string[]): Promise<void> {
+  for (const path of paths) await (await fetch(app.url(path))).text();
 }
