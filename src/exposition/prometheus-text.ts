@@ -64,7 +64,7 @@ export async function writeExposition(
 }
 
 /** Formats an exemplar after its sample; `undefined`: none are written. */
-type ExemplarText = ((exemplar: Exemplar) => string) | undefined;
+type ExemplarText = TextFlavour['exemplar'];
 
 /** A counter's or gauge's samples, pausing (yield) after each series. */
 function* valueLines(snapshot: FamilySnapshot, out: string[], exemplarText: ExemplarText): Generator<void, void, undefined> {
