@@ -25,12 +25,6 @@ export interface Push {
   readonly families: MetricProducer;
 }
 
-/**
- * Data points per export request: each request is encoded in one synchronous step, so a large
- * collection goes out as several requests, each a short block of the event loop.
- */
-export const EXPORT_BATCH_POINTS = 2000;
-
 /** A cumulative pull reader: collection happens only when a scrape asks for it. */
 class PullReader extends MetricReader {
   protected override async onForceFlush(): Promise<void> {}
@@ -63,7 +57,6 @@ export function createMeterSdk(config: SdkConfig, push?: Push): MeterSdk {
         exportIntervalMillis: intervalMillis,
         exportTimeoutMillis: exportTimeoutMillis,
         cardinalityLimits: { default: config.maxSeriesPerMetric },
-        maxExportBatchSize: EXPORT_BATCH_POINTS,
       }),
     );
   }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { HTTP } from '../../views/index.js';
 import { valueOf } from '../support/exposition.js';
-import { getEach, latestMetric, pointsOf, pushedAfter, startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
+import { getEach, pointsOf, pushedAfter, startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 import { spawnApp, type RunningApp, type SpawnOptions } from '../support/processes.js';
 
 const APP = 'test/fixtures/coexist-app.mjs';
@@ -73,10 +73,11 @@ describe('a PeriodicExportingMetricReader of the app (stock OTLP/HTTP JSON expor
     expect(await stderrLine(app)).toBe(`${LINE}djangoMetricsProducer() gives its reader the django families, which the preload no longer pushes itself\n`);
     await getEach(app, ...TRAFFIC);
     const since = Date.now();
-    const byView = await pushedAfter(to, HTTP.requestsByViewTransportMethod.name, since);
+    const pushed = await pushedAfter(to, HTTP.requestsByViewTransportMethod.name, since);
+    const byView = pushed.get(HTTP.requestsByViewTransportMethod.name)!;
     expect(byView.resource['service.name']).toBe('app-sdk');
     expect(pointsOf(byView).filter((p) => p.includes('"home"'))).toEqual(['{"method":"GET","transport":"http","view":"home"} 2']);
-    expect(pointsOf(latestMetric(to.requests, 'shop_orders'))).toEqual(['{} 1']);
+    expect(pointsOf(pushed.get('shop_orders'))).toEqual(['{} 1']);
     // The preload's own pushes (service django) carry what was made on its stand-in, and no family.
     await to.waitFor((r) => r.some((q) => q.at > since && q.metrics.some((m) => m.resource['service.name'] === 'django')), 10_000, "the preload's own push");
     const preloadPushes = to.requests.filter((q) => q.metrics.some((m) => m.resource['service.name'] === 'django'));

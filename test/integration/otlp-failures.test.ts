@@ -54,7 +54,7 @@ test('receiver down, then answering 500, then up: one line per kind, the app ser
   up.reply = () => ({ status: 200 });
   const since = Date.now();
   await getEach(app, '/view/a');
-  const byView = await pushedAfter(up, HTTP.requestsByViewTransportMethod.name, since);
+  const byView = (await pushedAfter(up, HTTP.requestsByViewTransportMethod.name, since)).get(HTTP.requestsByViewTransportMethod.name);
   expect(pointsOf(byView)).toEqual(['{"method":"GET","transport":"http","view":"a"} 4']);
   expect(app.stderr().split('\n').length).toBe(3);
 });

@@ -238,20 +238,43 @@ function attributesOf(list: KeyValue[] | undefined): Record<string, AttributeVal
   return out;
 }
 
-/** The last request's metric named `name` (undefined if none carried it). */
-export function latestMetric(requests: readonly ReceivedRequest[], name: string): ReceivedMetric | undefined {
-  for (let i = requests.length - 1; i >= 0; i--) {
-    const metric = requests[i]!.metrics.find((m) => m.name === name);
-    if (metric !== undefined) return metric;
+/** An export's metrics by name, each with its points from every request of that export. */
+export type PushedExport = Map<string, ReceivedMetric>;
+
+/** When a metric's points were collected (ns): the same for all of them in one export. */
+const collectedAt = (m: ReceivedMetric): bigint | undefined => m.points[0]?.timeUnixNano;
+
+/** Points of one collection are no further apart than this (the SDK's and the families' collections of one export). */
+const ONE_EXPORT_NS = 100_000_000n;
+
+/**
+ * The export whose `name` was collected at `time`: every metric collected within 100 ms of it,
+ * from the same process, its points merged across the requests the export was cut into.
+ */
+export function exportAt(requests: readonly ReceivedRequest[], name: string, time: bigint): PushedExport {
+  const anchor = requests.flatMap((r) => r.metrics).find((m) => m.name === name && collectedAt(m) === time)!;
+  const instance = anchor.resource['service.instance.id'];
+  const merged: PushedExport = new Map();
+  for (const metric of requests.flatMap((r) => r.metrics)) {
+    const at = collectedAt(metric);
+    if (at === undefined || metric.resource['service.instance.id'] !== instance) continue;
+    if (at - time > ONE_EXPORT_NS || time - at > ONE_EXPORT_NS) continue;
+    const seen = merged.get(metric.name);
+    merged.set(metric.name, seen === undefined ? metric : { ...seen, points: [...seen.points, ...metric.points] });
   }
-  return undefined;
+  return merged;
 }
 
-/** Resolves once a request carries `name` collected after `since` (ms since the epoch); that metric. */
-export async function pushedAfter(receiver: OtlpReceiver, name: string, since: number, timeoutMs = 10_000): Promise<ReceivedMetric> {
-  const fresh = (m: ReceivedMetric | undefined) => m !== undefined && m.points.length > 0 && m.points[0]!.timeUnixNano > BigInt(since) * 1_000_000n;
-  await receiver.waitFor((requests) => fresh(latestMetric(requests, name)), timeoutMs, `${name} collected after ${new Date(since).toISOString()}`);
-  return latestMetric(receiver.requests, name)!;
+/**
+ * Resolves with the first whole export that collected `name` after `since` (ms since the epoch):
+ * once `name` has been seen collected twice after it, the first of those exports has sent all
+ * its requests (a process runs one export at a time).
+ */
+export async function pushedAfter(receiver: OtlpReceiver, name: string, since: number, timeoutMs = 10_000): Promise<PushedExport> {
+  const times = (requests: readonly ReceivedRequest[]) =>
+    [...new Set(requests.flatMap((r) => r.metrics).filter((m) => m.name === name).map(collectedAt))].filter((t): t is bigint => t !== undefined && t > BigInt(since) * 1_000_000n).sort((a, b) => (a < b ? -1 : 1));
+  await receiver.waitFor((requests) => times(requests).length >= 2, timeoutMs, `two exports of ${name} collected after ${new Date(since).toISOString()}`);
+  return exportAt(receiver.requests, name, times(receiver.requests)[0]!);
 }
 
 /** A point's value, or the histogram count, by attributes given as `key=value,...` strings, sorted. */
