@@ -29,10 +29,13 @@ const TRAFFIC = ['/view/home', '/view/home', '/view/home', '/view/cart', '/view/
 
 const refused = (port: number) => expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
 
-describe.each(['http/protobuf', 'http/json'] as const)('OTEL_METRICS_EXPORTER=otlp over %s, decoded with the opentelemetry-proto definitions', (protocol) => {
+describe.each([
+  ['http/protobuf', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
+  ['http/json', 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'],
+] as const)('OTEL_METRICS_EXPORTER=otlp over %s (%s), decoded with the opentelemetry-proto definitions', (protocol, variable) => {
   test('exact counts after known traffic, the catalog bounds, the app instruments in the same push, the resource', async () => {
     const to = await receiver();
-    const app = await start(to, { OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test,service.name=overridden' });
+    const app = await start(to, { [variable]: protocol, OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test,service.name=overridden' });
     await getEach(app, ...TRAFFIC);
     const after = Date.now();
     const pushed = await pushedAfter(to, HTTP.requestsByViewTransportMethod.name, after);
@@ -133,10 +136,13 @@ function comparisons(metric: ReceivedMetric, scraped: (name: string, labels: Rec
   });
 }
 
-test('gzip compression and headers from both header lists reach the receiver', async () => {
+test('the metrics endpoint is used as it is, over the general one; gzip (the metrics setting winning) and headers from both header lists reach the receiver', async () => {
   const to = await receiver();
   await start(to, {
-    OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9/elsewhere',
+    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: to.url,
+    OTEL_EXPORTER_OTLP_COMPRESSION: 'none',
+    OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: 'gzip',
     OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20t0ken,x-scope=general',
     OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-scope=metrics',
   });

@@ -75,10 +75,24 @@ test('a receiver that never answers: each request ends at OTEL_EXPORTER_OTLP_TIM
   expect(Math.min(...gaps(slow))).toBeGreaterThanOrEqual(250);
 });
 
+test('OTEL_METRIC_EXPORT_TIMEOUT shorter than the request timeout: the reader gives up on an export, the next one finds its request still in flight (one line for each kind)', async () => {
+  const slow = await receiver();
+  slow.reply = () => 'hang';
+  const app = await start(slow.base, { OTEL_METRIC_EXPORT_TIMEOUT: '150', OTEL_METRIC_EXPORT_INTERVAL: '400', OTEL_EXPORTER_OTLP_TIMEOUT: '1000' });
+  await slow.waitFor((r) => r.length >= 2, 10_000, 'two exports');
+  await sleep(1200);
+  expect(app.stderr()).toBe(
+    `${PREFIX}OTLP export to ${slow.url} failed: the previous export was still in flight${LATER}\n` +
+      `${PREFIX}OTLP export to ${slow.url} failed: no response within 1000 ms (OTEL_EXPORTER_OTLP_TIMEOUT)${LATER}\n`,
+  );
+  // One request in flight at a time, however short the reader's patience.
+  expect(Math.min(...gaps(slow))).toBeGreaterThanOrEqual(950);
+});
+
 test('503 with Retry-After: 2: retried by the exporter after 2 s, within OTEL_EXPORTER_OTLP_TIMEOUT, then one line', async () => {
   const busy = await receiver();
   busy.reply = () => ({ status: 503, headers: { 'Retry-After': '2' } });
-  const app = await start(busy.base, { OTEL_EXPORTER_OTLP_TIMEOUT: '4500', OTEL_METRIC_EXPORT_INTERVAL: '5000' });
+  const app = await start(busy.base, { OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '4500', OTEL_METRIC_EXPORT_INTERVAL: '5000' });
   await busy.waitFor((r) => r.length >= 3, 15_000, 'an export and its two retries');
   const [first, second] = gaps(busy);
   expect(first).toBeGreaterThanOrEqual(1950);
