@@ -30,7 +30,7 @@ export interface PushPlan {
  * With a push, the SDK loads at the latest this long after the start, so that a process that
  * never listens (a worker, a script) pushes too; an app that listens sooner loads it then.
  */
-export const PUSH_LOAD_DELAY_MS = 1000;
+const PUSH_LOAD_DELAY_MS = 1000;
 
 /**
  * Registers the global MeterProvider at once and loads the OTel SDK (sdk-metrics, core and
