@@ -244,11 +244,14 @@ export type PushedExport = Map<string, ReceivedMetric>;
 /** When a metric's points were collected (ns): the same for all of them in one export. */
 const collectedAt = (m: ReceivedMetric): bigint | undefined => m.points[0]?.timeUnixNano;
 
-/** Points of one collection are no further apart than this (the SDK's and the families' collections of one export). */
-const ONE_EXPORT_NS = 100_000_000n;
+/**
+ * The SDK's own metrics and the families of one export are collected together, a few ms apart
+ * (the families' points all at one time); the tests' exports are 100 ms apart at the least.
+ */
+const ONE_EXPORT_NS = 30_000_000n;
 
 /**
- * The export whose `name` was collected at `time`: every metric collected within 100 ms of it,
+ * The export whose `name` was collected at `time`: every metric collected within 30 ms of it,
  * from the same process, its points merged across the requests the export was cut into.
  */
 export function exportAt(requests: readonly ReceivedRequest[], name: string, time: bigint): PushedExport {
