@@ -47,7 +47,8 @@ describe('node:cluster: which process pushes what, so that nothing counts twice'
     const answered = await traffic(cluster.port, '/', 101);
     expect([answered.total, answered.failed, answered.byWorker.size]).toEqual([101, 0, 2]);
     const since = Date.now();
-    await to.waitFor((r) => latestByInstance(r, NAME, since).size > 0, 15_000, 'a push after the traffic');
+    // A merge may use a worker's previous state when it did not publish within 1 s (a loaded machine): the next one catches up.
+    await to.waitFor((r) => [...latestByInstance(r, NAME, since).values()].includes(101), 15_000, 'a push of the 101 requests');
     const latest = latestByInstance(to.requests, NAME, since);
     expect([...latest.values()]).toEqual([101]);
     expect(valueOf(await cluster.scrape(), NAME)).toBe(101);
