@@ -15,7 +15,7 @@ export { executeMany, setDbAlias } from './db/public.js';
 export { trackMigrations, type MigrationCount, type TrackMigrationsOptions } from './migrations/public.js';
 export type { MigrationHandle } from './migrations/tracker.js';
 export { ExportModelOperations, exportModelOperations, withModelOperations } from './models/public.js';
-export { fastifyMetricsHandler, koaMetricsHandler, metricsHandler } from './exposition/handler.js';
+export { fastifyMetricsHandler, koaMetricsHandler, metricsHandler, type MetricsHandlerOptions } from './exposition/handler.js';
 export { CONTENT_TYPE } from './exposition/format.js';
 export { start, type StartOptions } from './start.js';
 export type { Distribution } from './state.js';
