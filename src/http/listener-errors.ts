@@ -62,13 +62,17 @@ function setMethod(proto: object, key: string | symbol, value: (...args: never[]
 }
 
 function observingEmit(original: Emit): Emit {
+  // Another wrapper of `emit` installed first (an app's own tracing instrumentation starts its
+  // server spans there) must run for every request: then the listeners' promises go untagged, and
+  // only their throws and captured rejections are observed.
+  const ownEmit = original === (EventEmitter.prototype.emit as unknown);
   // Named parameters, not a rest array: the array would escape into the listener call and be
   // allocated per request, while `apply(this, arguments)` and `[req, res]` are optimised away.
   return function emit(this: Emitter, event: string | symbol, req?: unknown, res?: unknown): boolean {
     // Node's servers emit `request` with (req, res) only; any other call is EventEmitter's own.
     if (event !== 'request' || arguments.length !== 3) return original.apply(this, arguments as unknown as Parameters<Emit>);
     try {
-      return capturing(this) ? original.apply(this, arguments as unknown as Parameters<Emit>) : callListeners(this, req as IncomingMessage, res);
+      return !ownEmit || capturing(this) ? original.apply(this, arguments as unknown as Parameters<Emit>) : callListeners(this, req as IncomingMessage, res);
     } catch (err) {
       observeThrow(req as IncomingMessage, err);
       throw err;

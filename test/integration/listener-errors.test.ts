@@ -115,3 +115,24 @@ describe("with EventEmitter's captureRejections, the server answers a rejection 
     expect(containedFailures(preloaded.stderr)).toEqual([]);
   });
 });
+
+describe('another wrapper of the server emit loaded first (an app tracing its requests)', () => {
+  const PATCH = { nodeArgs: ['--import', `${ROOT}test/fixtures/emit-patch-first.mjs`] };
+  let bare: Run;
+  let preloaded: Run;
+
+  beforeAll(async () => {
+    bare = await run(await spawnBare(APP, PATCH), false);
+    preloaded = await run(await spawnApp(APP, { nodeArgs: [...PATCH.nodeArgs, '--import', REGISTER] }), true);
+  }, 30_000);
+
+  test('the wrapper still sees every request: the same responses as without the preload', () => {
+    expect(bare.seen.slice(0, -1).every((r) => r.headers['x-emit-patch'] === 'seen')).toBe(true);
+    expect(preloaded.seen).toEqual(bare.seen);
+    expect(containedFailures(preloaded.stderr)).toEqual([]);
+  });
+
+  test('the throw is still counted; the rejections of promises the package no longer sees returned are not', () => {
+    expect(vectorOf(preloaded.exposition!, 'django_http_exceptions_total_by_type_total')).toEqual(['{"type":"TypeError"} 1']);
+  });
+});
