@@ -68,7 +68,7 @@ export class ScrapeBody {
 
   private open(): Writable | null {
     if (this.sink !== undefined) return this.sink;
-    const headers: OutgoingHttpHeaders = { 'Content-Type': this.contentType, Vary: 'Accept-Encoding' };
+    const headers: OutgoingHttpHeaders = { 'Content-Type': this.contentType, Vary: 'Accept-Encoding, Accept' };
     if (this.gzip) headers['Content-Encoding'] = 'gzip';
     // An in-app scrape counts as one non-streaming response whose body size is the uncompressed
     // text, though it is sent chunked: its handler learns the size as the chunks go.
