@@ -3,33 +3,13 @@
 // Timed scrapes are plain text; gzip scrapes (what Prometheus sends) count for the block too.
 import { performance } from 'node:perf_hooks';
 import { scrapeRequests } from '../apps/routes.mjs';
-import { driveRequests, fetchText } from '../lib/http.mjs';
+import { driveRequests } from '../lib/http.mjs';
+import { scrapeOnce } from '../lib/scrape-once.mjs';
 import { startServer } from '../lib/server.mjs';
 import { median } from '../lib/stats.mjs';
 import { storeMemory } from '../lib/store-memory.mjs';
 import { hasScrape } from '../lib/variants.mjs';
 import { makeGuard, withServer } from './guard.mjs';
-
-/** A GET as Prometheus sends it: fetch asks for gzip and decompresses the body. */
-async function fetchGzipped(url) {
-  const t0 = performance.now();
-  const res = await fetch(url, { signal: AbortSignal.timeout(120_000) });
-  const body = await res.text();
-  return { status: res.status, body, ms: performance.now() - t0 };
-}
-
-async function scrapeOnce(server, { gzip = false } = {}) {
-  const waitBefore = server.cpuWaitMs();
-  await server.control('loop-start');
-  const res = await (gzip ? fetchGzipped : fetchText)(server.metricsUrl);
-  const { maxBlockMs } = await server.control('loop-stop');
-  const cpuWaitMs = waitBefore === null ? NaN : server.cpuWaitMs() - waitBefore;
-  if (res.status !== 200) throw new Error(`GET ${server.metricsUrl}: HTTP ${res.status}`);
-  // Exposition lines = sample lines; HELP/TYPE/UNIT comments are not counted.
-  let lines = 0;
-  for (const line of res.body.split('\n')) if (line && line[0] !== '#') lines++;
-  return { ms: res.ms, bytes: Buffer.byteLength(res.body), lines, maxBlockMs, cpuWaitMs, body: res.body };
-}
 
 async function measure(server, opts) {
   const requests = scrapeRequests(opts.routes);
