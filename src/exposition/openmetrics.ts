@@ -35,9 +35,18 @@ const EXEMPLAR_LABELS_MAX = 128;
 
 /**
  * ` # {trace_id="…",span_id="…"} value timestamp`; '' for an exemplar whose labels exceed the
- * format's limit (UTF-16 length, never below the code points the format counts).
+ * format's limit (UTF-16 length, never below the code points the format counts). Rendered once
+ * per exemplar: one that no request replaced is the same text at the next scrape.
  */
 function exemplarText(exemplar: Exemplar): string {
+  const cached = exemplar.outputCache;
+  if (typeof cached === 'string') return cached;
+  const text = renderExemplar(exemplar);
+  exemplar.outputCache = text;
+  return text;
+}
+
+function renderExemplar(exemplar: Exemplar): string {
   let length = 0;
   let pairs = '';
   for (const [name, value] of Object.entries(exemplar.labels)) {

@@ -36,7 +36,7 @@ export class Counter extends Family<CounterSeries> {
     storeChanges.count++;
     const series = this.find(values);
     series.value += by;
-    if (trace !== undefined) series.exemplar = { labels: trace.labels, value: by, timestamp: trace.timestamp };
+    if (trace !== undefined) series.exemplar = { labels: trace.labels, value: by, timestamp: trace.timestamp, outputCache: undefined };
   }
 
   /** Creates the series at 0 if absent (model registration pre-creates its series). */

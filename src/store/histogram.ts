@@ -64,5 +64,5 @@ function record(s: HistogramSeries, bounds: readonly number[], value: number, tr
   s.sum += value;
   s.count++;
   // The bucket the value falls in: an exemplar's value must lie within its bucket's range.
-  if (trace !== undefined) (s.exemplars ??= new Array<Exemplar | undefined>(s.counts.length).fill(undefined))[lo] = { labels: trace.labels, value, timestamp: trace.timestamp };
+  if (trace !== undefined) (s.exemplars ??= new Array<Exemplar | undefined>(s.counts.length).fill(undefined))[lo] = { labels: trace.labels, value, timestamp: trace.timestamp, outputCache: undefined };
 }

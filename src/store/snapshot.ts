@@ -17,13 +17,15 @@ export interface Exemplar {
   readonly value: number;
   /** Seconds since the epoch. */
   readonly timestamp: number;
+  /** One slot for an output's rendering of this exemplar (a recording replaces the object, never changes it). */
+  outputCache: unknown;
 }
 
 /**
  * What a recording that carries an exemplar passes to the store: the trace labels and the time.
  * The store adds the recorded value itself (the increment, or the observed value).
  */
-export type ExemplarTrace = Omit<Exemplar, 'value'>;
+export type ExemplarTrace = Omit<Exemplar, 'value' | 'outputCache'>;
 
 /** One series: label values in the family's declared label order. */
 export interface Point {

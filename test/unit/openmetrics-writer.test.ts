@@ -50,6 +50,19 @@ describe('OpenMetrics text of the collected families', () => {
     );
   });
 
+  test('an exemplar is rendered once and kept while no request replaces it; a new one shows at the next scrape', async () => {
+    const r = registry();
+    const perView = r.counter(HTTP.requestsByViewTransportMethod);
+    perView.add(['/orders', 'http', 'GET'], 1, trace(TRACE_A, '1111111111111111', 1700000000));
+    const scrape = () => write(only(r, HTTP.requestsByViewTransportMethod.name));
+    const first = await scrape();
+    const [point] = [...only(r, HTTP.requestsByViewTransportMethod.name)[0]!.points] as { exemplar?: { outputCache: unknown } }[];
+    expect(point!.exemplar!.outputCache).toBe(` # {trace_id="${TRACE_A}",span_id="1111111111111111"} 1.0 1700000000.000`);
+    expect(await scrape()).toBe(first);
+    perView.add(['/orders', 'http', 'GET'], 1, trace(TRACE_B, '2222222222222222', 1700000001));
+    expect(await scrape()).toContain(`2.0 # {trace_id="${TRACE_B}",span_id="2222222222222222"} 1.0 1700000001.000\n`);
+  });
+
   test('histograms: each exemplar sits on the bucket its value fell in (the latest per bucket), with the observed value', async () => {
     const r = registry();
     const latency = r.histogram(HTTP.latencyByViewMethod);
