@@ -12,6 +12,7 @@ const require = createRequire(import.meta.url);
 const DRIVERS: ReadonlyArray<[packages: string[], load: () => DriverInstrumentation]> = [
   [['pg', 'pg-pool'], () => new (require('./pg.js') as typeof import('./pg.js')).PgMetricsInstrumentation()],
   [['mysql2'], () => new (require('./mysql2.js') as typeof import('./mysql2.js')).Mysql2MetricsInstrumentation()],
+  [['better-sqlite3'], () => new (require('./better-sqlite3.js') as typeof import('./better-sqlite3.js')).BetterSqlite3MetricsInstrumentation()],
 ];
 
 /**
