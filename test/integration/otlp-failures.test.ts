@@ -116,5 +116,10 @@ test('hundreds of failed exports: memory stays bounded, the event loop free, one
   const after = await heap();
   expect(after - before).toBeLessThan(2 * 1024 * 1024);
   expect(await loopDelay(app)).toBeLessThan(50);
-  expect(app.stderr()).toBe(`${PREFIX}OTLP export to ${failing.url} failed: HTTP 500${LATER}\n`);
+  // At a 10 ms interval a slow export (a loaded machine) can still be in flight when the next one
+  // starts: that is a kind of failure of its own, logged once too.
+  const http500 = `${PREFIX}OTLP export to ${failing.url} failed: HTTP 500${LATER}`;
+  const inFlight = `${PREFIX}OTLP export to ${failing.url} failed: the previous export was still in flight${LATER}`;
+  const lines = app.stderr().split('\n').filter((line) => line !== '');
+  expect(lines.sort()).toEqual(lines.length === 1 ? [http500] : [http500, inFlight].sort());
 }, 40_000);
