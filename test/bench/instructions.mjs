@@ -3,7 +3,7 @@
 // on a noisy, shared machine where wall-clock and CPU-time figures are not): each framework's app
 // bare, and with the preload (`--import <tree>/dist/register.js`) of each given source tree.
 // Flags: --help. Pieces: instructions/callgrind.mjs (one server under callgrind), instructions/apps/
-// (fastify, koa, node:http apps; express is the bench's apps/bare.mjs), lib/load.mjs (the load
+// (fastify, koa, node:http, hapi apps; express is the bench's apps/bare.mjs), lib/load.mjs (the load
 // generator, the bench's route mix from apps/routes.mjs).
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ export const FRAMEWORKS = {
   fastify: { label: 'fastify 5', app: here('./instructions/apps/fastify.mjs') },
   koa: { label: 'koa 3 + @koa/router', app: here('./instructions/apps/koa.mjs') },
   'node-http': { label: 'node:http', app: here('./instructions/apps/node-http.mjs') },
+  hapi: { label: 'hapi 21', app: here('./instructions/apps/hapi.mjs') },
 };
 
 const USAGE = `usage: node test/bench/instructions.mjs [flags]
