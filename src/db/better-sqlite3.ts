@@ -104,16 +104,27 @@ const openFailed = safe('better-sqlite3 connect failure', (filename: unknown) =>
   runtime.recorder.connectionFailed(labels);
 });
 
-/** Runs unchanged: a synchronous call's duration is the call, its throw the error. */
-const unchanged = (_statement: Statement, args: unknown[]) => ({ args });
+/**
+ * The driver's synchronous call, its arguments untouched: a throw is the statement's error and
+ * reaches the app as it came. (No `Statement#run`: nothing needs preparing, and the hot path
+ * allocates nothing.)
+ */
+function callDriver(statement: Statement, next: AnyMethod, self: unknown, args: IArguments): unknown {
+  try {
+    return Reflect.apply(next, self, args);
+  } catch (err) {
+    statement.failed(err);
+    throw err;
+  }
+}
 
-/** `exec`, `pragma` and the statement methods: one statement per call. */
+/** `exec`, `pragma` and the statement methods: one statement per call, its duration the call. */
 function instrumentedCall(target: object, tracked: TrackedConnection, method: string): AnyMethod {
-  return function (this: unknown, ...args: unknown[]) {
+  return function (this: unknown) {
     const next = protoMethod(target, method);
     const statement = Statement.start(tracked);
-    if (statement === undefined) return Reflect.apply(next, this, args);
-    const { result } = statement.run(next, this, args, unchanged);
+    if (statement === undefined) return Reflect.apply(next, this, arguments);
+    const result = callDriver(statement, next, this, arguments);
     statement.succeeded();
     return result;
   };
@@ -153,11 +164,11 @@ const instrumentStatement = safe('better-sqlite3 prepare', (stmt: unknown, track
 
 /** `iterate` counts at the call; its duration runs until the iterator is exhausted, closed or throws. */
 function instrumentedIterate(stmt: object, tracked: TrackedConnection): AnyMethod {
-  return function iterate(this: unknown, ...args: unknown[]) {
+  return function iterate(this: unknown) {
     const next = protoMethod(stmt, 'iterate');
     const statement = Statement.start(tracked);
-    if (statement === undefined) return Reflect.apply(next, this, args);
-    const iterator = statement.run(next, this, args, unchanged).result;
+    if (statement === undefined) return Reflect.apply(next, this, arguments);
+    const iterator = callDriver(statement, next, this, arguments);
     watchIterator(iterator, statement);
     return iterator;
   };
