@@ -26,6 +26,8 @@ interface Run {
   statuses: Record<string, number>;
   after: Exposition;
   again: Exposition;
+  /** After one more request, to a route whose handler names its view. */
+  named: Exposition;
   client: Client;
 }
 
@@ -53,7 +55,10 @@ async function play(path: string, loader: string): Promise<Run> {
   statuses.scrape = await client.send('/metrics', { headers: { 'Accept-Encoding': 'identity' } }, 'scrape');
   const after = await app.scrape();
   const again = await app.scrape();
-  return { app, statuses, after, again, client };
+  // Its own client: the body bytes the tests compare are those of the scrape `after`.
+  statuses.named = await new Client(app).send('/named/1');
+  const named = await app.scrape();
+  return { app, statuses, after, again, named, client };
 }
 
 const runs = new Map<string, Run>();
@@ -74,7 +79,7 @@ describe.each(VARIANTS)('hapi 21, %s path, hapi loaded by %s', (path, loader) =>
   test('the script got the responses the app gives: PURGE matches no route (404)', () => {
     expect(run().statuses).toEqual({
       users: 200, proxied: 200, item: 200, stream: 200, page: 200, throw: 500, throwString: 500, reject: 500,
-      forbidden: 403, conflict: 409, echo: 201, purge: 404, scrape: 200,
+      forbidden: 403, conflict: 409, echo: 201, purge: 404, scrape: 200, named: 200,
     });
   });
 
@@ -113,6 +118,12 @@ describe.each(VARIANTS)('hapi 21, %s path, hapi loaded by %s', (path, loader) =>
     ]);
     // The flood of unknown URLs adds no series of its own anywhere.
     expect(after.samples.filter((s) => Object.values(s.labels).some((v) => v.includes('flood')))).toEqual([]);
+  });
+
+  test("a view named in the handler (setViewName) replaces the route's path", () => {
+    const { after, named } = run();
+    const byView = (exp: Exposition) => vectorOf(exp, 'django_http_requests_total_by_view_transport_method_total');
+    expect(byView(named).filter((line) => !byView(after).includes(line))).toEqual(['{"method":"GET","transport":"http","view":"items:detail"} 1']);
   });
 
   test('responses by status, view and method', () => {
