@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BetterSqlite3MetricsInstrumentation } from '../../src/db/better-sqlite3.js';
 import { setDbAlias } from '../../src/db/public.js';
 import { DbRecorder } from '../../src/db/recorder.js';
-import { setRuntime } from '../../src/db/runtime.js';
+import { DB_STATE, setRuntime } from '../../src/db/runtime.js';
+import { setContainmentLog } from '../../src/contain.js';
 import { writeExposition } from '../../src/exposition/prometheus-text.js';
 import { Registry } from '../../src/store/registry.js';
 import { parseExposition, vectorOf } from '../support/exposition.js';
@@ -93,5 +94,27 @@ describe('better-sqlite3 stopped and restarted in-process', () => {
     db.prepare('SELECT 1').get();
     expect(await counts('restarted')).toEqual(['1', '1', '1']);
     expect(db).toBeInstanceOf(Database);
+  });
+});
+
+describe('better-sqlite3 with the tracking of connections throwing', () => {
+  test('opens, failed opens and statements reach the app unchanged; each site is reported once', async () => {
+    const logged: string[] = [];
+    setContainmentLog((line) => logged.push(line));
+    // An own `set` on the process's connection map shadows WeakMap's for the test's duration.
+    DB_STATE.connections.set = () => {
+      throw new Error('injected fault');
+    };
+    try {
+      for (let i = 0; i < 2; i++) {
+        const db = await openAndQuery('faulty');
+        expect(Object.getOwnPropertyNames(db)).not.toContain('prepare'); // left as the driver made it
+        expect(() => new Database('/no/such/dir/x.db')).toThrow(new TypeError('Cannot open database because the directory does not exist'));
+      }
+    } finally {
+      delete (DB_STATE.connections as Partial<WeakMap<object, unknown>>).set;
+    }
+    expect(await counts('faulty')).toEqual([undefined, undefined, undefined]);
+    expect(logged.map((line) => /ODM001 (.+?) failed;/.exec(line)?.[1])).toEqual(['better-sqlite3 connect', 'better-sqlite3 connect failure']);
   });
 });
