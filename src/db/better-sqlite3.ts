@@ -80,11 +80,9 @@ function targetOf(filename: unknown): DbTarget {
   return { database: name.startsWith('file:') ? basename(name.slice('file:'.length).split('?', 1)[0]!) : basename(name) };
 }
 
-const classify = (err: unknown): string => sqliteErrorType(err);
-
 const opened = safe('better-sqlite3 connect', (db: object, filename: unknown) => {
   if (DB_STATE.runtime === undefined) return;
-  const tracked = new TrackedConnection(VENDOR, db, targetOf(filename), classify);
+  const tracked = new TrackedConnection(VENDOR, db, targetOf(filename), sqliteErrorType);
   defineOwnMethod(db, 'prepare', instrumentedPrepare(db, tracked));
   for (const method of ['exec', 'pragma']) defineOwnMethod(db, method, instrumentedCall(db, tracked, method));
   // Counted once the constructor returned, so that `setDbAlias(new Database(file), alias)` names the open.
@@ -99,7 +97,7 @@ const openFailed = safe('better-sqlite3 connect failure', (filename: unknown) =>
   const runtime = DB_STATE.runtime;
   if (runtime === undefined) return;
   // A failed open leaves no Database for `setDbAlias`: the labels come from the rules alone.
-  const labels = new TrackedConnection(VENDOR, {}, targetOf(filename), classify).labelValues();
+  const labels = new TrackedConnection(VENDOR, {}, targetOf(filename), sqliteErrorType).labelValues();
   runtime.recorder.connectionAttempted(labels);
   runtime.recorder.connectionFailed(labels);
 });
