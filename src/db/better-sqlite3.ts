@@ -12,8 +12,8 @@ import { Statement } from './statement.js';
 /** Tested with better-sqlite3 12.11; relies on `lib/database.js` exporting the `Database` constructor. */
 const BETTER_SQLITE3_VERSIONS = ['>=12 <13'];
 
-// Django's sqlite3 backend vendor name; runtime's `Vendor` union does not list it yet.
-const VENDOR = 'sqlite' as Vendor;
+// Django's sqlite3 backend vendor name.
+const VENDOR: Vendor = 'sqlite';
 
 type DatabaseClass = (new (...args: unknown[]) => object) & { prototype: object };
 

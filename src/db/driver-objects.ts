@@ -52,3 +52,8 @@ export function isMysqlPool(target: object): target is MysqlPool {
 export function isMysqlConnection(target: object): boolean {
   return has(target, 'query', 'execute', 'changeUser');
 }
+
+/** better-sqlite3's `Database`: synchronous statements and its own transaction helper. */
+export function isSqliteDatabase(target: object): boolean {
+  return has(target, 'prepare', 'exec', 'pragma', 'transaction');
+}

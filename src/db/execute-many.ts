@@ -1,4 +1,4 @@
-import { isMysqlConnection, isMysqlPool, isPgClient, isPgPool, unwrapPromiseApi } from './driver-objects.js';
+import { isMysqlConnection, isMysqlPool, isPgClient, isPgPool, isSqliteDatabase, unwrapPromiseApi } from './driver-objects.js';
 import { protoMethod } from './own-methods.js';
 import { DB_STATE } from './runtime.js';
 import { Statement } from './statement.js';
@@ -12,7 +12,7 @@ interface BatchConnection {
 }
 
 /**
- * Django's `cursor.executemany(sql, paramSets)` for pg and mysql2 (metrics.md section 4): runs
+ * Django's `cursor.executemany(sql, paramSets)` for pg, mysql2 and better-sqlite3 (metrics.md section 4): runs
  * `sql` once per parameter set, in order, on one connection (a pool lends one for the batch), and
  * resolves to the per-set results. It adds `paramSets.length` to both `execute_total` and
  * `execute_many_total` and observes one duration; the first failure stops the batch, counts one
@@ -54,7 +54,8 @@ async function acquire(conn: object): Promise<BatchConnection> {
     return { handle: connection, run: mysqlRunner(connection), release: () => connection.release() };
   }
   if (isMysqlConnection(target)) return { handle: target, run: mysqlRunner(target), release: () => {} };
-  throw new TypeError('executeMany: expected a pg Pool or Client, or a mysql2 Pool or Connection (callback or promise API)');
+  if (isSqliteDatabase(target)) return { handle: target, run: sqliteRunner(target), release: () => {} };
+  throw new TypeError('executeMany: expected a pg Pool or Client, a mysql2 Pool or Connection (callback or promise API), or a better-sqlite3 Database');
 }
 
 function pgRunner(client: object): BatchConnection['run'] {
@@ -68,4 +69,10 @@ function mysqlRunner(connection: object): BatchConnection['run'] {
     new Promise((resolve, reject) => {
       query.call(connection, sql, params, (err: unknown, rows: unknown) => (err ? reject(err) : resolve(rows)));
     });
+}
+
+/** better-sqlite3: the driver's own `prepare` (not the instrumented one), each set through `run`. */
+function sqliteRunner(db: object): BatchConnection['run'] {
+  const prepare = protoMethod(db, 'prepare');
+  return async (sql, params) => (prepare.call(db, sql) as { run(...args: unknown[]): unknown }).run(...params);
 }

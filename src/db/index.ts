@@ -16,8 +16,8 @@ const DRIVERS: ReadonlyArray<[packages: string[], load: () => DriverInstrumentat
 ];
 
 /**
- * Starts the pg and mysql2 hooks that feed the 6 DB families. Counts, errors and durations all
- * come from these hooks (not from OTel's instrumentation-pg/-mysql2, whose hooks see no client
+ * Starts the pg, mysql2 and better-sqlite3 hooks that feed the 6 DB families. Counts, errors and
+ * durations all come from these hooks (not from OTel's instrumentation-pg/-mysql2, whose hooks see no client
  * object for `setDbAlias`, no promise rejection and no failed connect; they may run alongside for
  * spans). Returns the function that disables them. Never throws: a failure is contained.
  */

@@ -7,8 +7,8 @@ import { DB_STATE } from './runtime.js';
 export { executeMany } from './execute-many.js';
 
 /**
- * Names the `alias` label of a pg Pool or Client, or a mysql2 Pool or Connection (callback or
- * promise API), overriding PROMETHEUS_DB_ALIASES. A pool's alias covers every connection it
+ * Names the `alias` label of a pg Pool or Client, a mysql2 Pool or Connection (callback or
+ * promise API), or a better-sqlite3 Database, overriding PROMETHEUS_DB_ALIASES. A pool's alias covers every connection it
  * creates; a connection's own alias wins over its pool's. Allowed: 1-64 of `A-Z a-z 0-9 _ . -`
  * (never a DSN); anything else is refused with one log line. Returns its first argument.
  */

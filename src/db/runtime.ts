@@ -2,7 +2,7 @@ import type { DbAliasRule } from '../config.js';
 import type { TrackedConnection } from './connection.js';
 import type { DbRecorder } from './recorder.js';
 
-export type Vendor = 'postgresql' | 'mysql';
+export type Vendor = 'postgresql' | 'mysql' | 'sqlite';
 
 /** What the driver hooks need while the distribution runs. */
 export interface DbRuntime {

@@ -50,12 +50,18 @@ describe('better-sqlite3 on real database files: the known script (test/fixtures
       'busy end': 'ok',
       memory: 'ok',
       setDbAlias: 'ok',
+      executeMany: 'ok',
+      'executeMany failing': 'SQLITE_CONSTRAINT_PRIMARYKEY',
+      'executeMany rows': 'ok',
       'no directory': 'TypeError',
       'must exist': 'SQLITE_CANTOPEN',
       'callback calls': '0',
     });
     // The transaction committed its two rows and rolled the third back; results are the driver's own.
     expect(runs.plain.outcomes.count).toEqual({ result: { n: 4 } });
+    // executeMany resolves to the driver's per-set results; the failing batch stopped at its second set.
+    expect(runs.plain.outcomes.executeMany).toEqual({ result: [1, 1, 1] });
+    expect(runs.plain.outcomes['executeMany rows']).toEqual({ result: { n: 4 } });
     expect(runs.plain.outcomes.subclass).toEqual({ result: true });
     for (const mode of MODES) expect(runs[mode].outcomes, mode).toEqual(runs.plain.outcomes);
     expect(runs.instrumented.stderr).toBe('');
@@ -65,6 +71,7 @@ describe('better-sqlite3 on real database files: the known script (test/fixtures
     const m = runs.instrumented.metrics!;
     // default: main.db twice + missing.db; primary: two connections + the one in a missing directory.
     expect(vectorOf(m, 'django_db_new_connections_total')).toEqual([
+      '{"alias":"batch","vendor":"sqlite"} 1',
       '{"alias":"default","vendor":"sqlite"} 3',
       '{"alias":"mem","vendor":"sqlite"} 2',
       '{"alias":"primary","vendor":"sqlite"} 3',
@@ -76,25 +83,33 @@ describe('better-sqlite3 on real database files: the known script (test/fixtures
     ]);
   });
 
-  test('statements: exec, pragma, run, get, all, iterate and a failing prepare once each; one duration each; no executemany', () => {
+  test('statements: exec, pragma, run, get, all, iterate and a failing prepare once each; one duration each; executeMany counts each set, once per batch in durations', () => {
     const m = runs.instrumented.metrics!;
-    // default: 23 statements (the transactions' 4 runs, not their BEGIN/COMMIT/ROLLBACK); primary: 3 exec.
-    const perAlias = [
+    // default: 23 statements (the transactions' 4 runs, not their BEGIN/COMMIT/ROLLBACK); primary: 3 exec;
+    // batch: the exec, 3 + 2 sets of executeMany and the count.
+    expect(vectorOf(m, 'django_db_execute_total')).toEqual([
+      '{"alias":"batch","vendor":"sqlite"} 7',
       '{"alias":"default","vendor":"sqlite"} 23',
       '{"alias":"mem","vendor":"sqlite"} 1',
       '{"alias":"primary","vendor":"sqlite"} 3',
       '{"alias":"scratch","vendor":"sqlite"} 1',
-    ];
-    expect(vectorOf(m, 'django_db_execute_total')).toEqual(perAlias);
-    // Iterators, exhausted or left early, end their statement too.
-    expect(vectorOf(m, 'django_db_query_duration_seconds_count')).toEqual(perAlias);
-    expect(vectorOf(m, 'django_db_execute_many_total')).toEqual([]);
+    ]);
+    // Iterators, exhausted or left early, end their statement too; a batch is one duration.
+    expect(vectorOf(m, 'django_db_query_duration_seconds_count')).toEqual([
+      '{"alias":"batch","vendor":"sqlite"} 4',
+      '{"alias":"default","vendor":"sqlite"} 23',
+      '{"alias":"mem","vendor":"sqlite"} 1',
+      '{"alias":"primary","vendor":"sqlite"} 3',
+      '{"alias":"scratch","vendor":"sqlite"} 1',
+    ]);
+    expect(vectorOf(m, 'django_db_execute_many_total')).toEqual(['{"alias":"batch","vendor":"sqlite"} 5']);
   });
 
   test('errors by class from the SQLite result code, as Python sqlite3 raises them; detailed changes nothing', () => {
     // Integrity: unique twice, foreign key, not null. Operational: syntax, missing table, the app
     // function's error, read-only, busy. Programming: wrong bindings, closed database twice.
     expect(vectorOf(runs.instrumented.metrics!, 'django_db_errors_total')).toEqual([
+      '{"alias":"batch","type":"IntegrityError","vendor":"sqlite"} 1',
       '{"alias":"default","type":"IntegrityError","vendor":"sqlite"} 4',
       '{"alias":"default","type":"OperationalError","vendor":"sqlite"} 4',
       '{"alias":"default","type":"ProgrammingError","vendor":"sqlite"} 3',
