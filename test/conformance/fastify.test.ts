@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { containedFailures, exchange, spawnBare, spawnFaulty, type Exchange, type FaultMode, type Observed } from '../support/faults.js';
 import { Client, pathIndependentLines, testEntryFamilies } from '../support/framework-traffic.js';
 import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
@@ -150,4 +151,87 @@ describe.each(PATHS)('fastify 5, %s path', (path) => {
 test('fastify: the fast and otel paths expose identical HTTP vectors (timed latency lines aside)', () => {
   const [fast, otel] = PATHS.map((p) => runs.get(p)!);
   expect(pathIndependentLines(otel!.after, otel!.client.inAppScrapeBytes)).toEqual(pathIndependentLines(fast!.after, fast!.client.inAppScrapeBytes));
+});
+
+const GZIP = { 'Accept-Encoding': 'gzip' };
+/** Requests to the routes of @fastify/view and @fastify/compress (a script of its own: the shared script's figures stay). */
+const PLUGIN_STEPS: Exchange[] = [
+  { path: '/hello/ann' },
+  { path: '/hello/bob' },
+  { path: '/hello-async' },
+  { path: '/hello-string' },
+  { path: '/zipped/big', headers: GZIP },
+  { path: '/zipped/big', headers: { 'Accept-Encoding': 'identity' } },
+  { path: '/zipped/small', headers: GZIP },
+  { path: '/zipped/stream', headers: GZIP },
+];
+
+/** Plays the plugin steps against a started app, scrapes it if it runs the preload whole, and stops it. */
+async function playPlugins(app: RunningApp, scrape = false): Promise<{ seen: Observed[]; exp?: Exposition; stderr: string; alive: boolean }> {
+  try {
+    const seen = await exchange(app, PLUGIN_STEPS);
+    await new Promise((r) => setTimeout(r, 50)); // let `close` listeners run
+    const exp = scrape ? await app.scrape() : undefined;
+    return { seen, exp, stderr: app.stderr(), alive: app.child.exitCode === null && app.child.signalCode === null };
+  } finally {
+    await app.stop();
+  }
+}
+
+describe.each(PATHS)('fastify 5 plugins, %s path', (path) => {
+  let played: { seen: Observed[]; exp: Exposition };
+  beforeAll(async () => {
+    const { seen, exp } = await playPlugins(await spawnApp(APP, { env: { PROMETHEUS_HTTP_INSTRUMENTATION: path } }), true);
+    played = { seen, exp: exp! };
+  });
+
+  test('the routes answer as without compression, the big payload gzipped (no Content-Length), the small one not', () => {
+    const { seen } = played;
+    expect(seen.map((o) => o.status)).toEqual([200, 200, 200, 200, 200, 200, 200, 200]);
+    expect(seen.map((o) => o.body.length)).toEqual([17, 17, 19, 20, 3011, 3011, 16, 2000]);
+    expect(seen.map((o) => o.headers['content-encoding'])).toEqual([undefined, undefined, undefined, undefined, 'gzip', undefined, undefined, 'gzip']);
+    expect(seen[4]!.headers['content-length']).toBeUndefined();
+  });
+
+  test('templatename: each reply.view counts its template; reply.viewAsync and fastify.view render to a string and do not', () => {
+    expect(vectorOf(played.exp, 'django_http_responses_total_by_templatename_total')).toEqual(['{"templatename":"hello.ejs"} 2']);
+  });
+
+  test('@fastify/compress: a compressed payload counts its uncompressed serialized size, not streaming; a stream payload stays streaming', () => {
+    const { exp } = played;
+    expect(valueOf(exp, 'django_http_responses_streaming_total')).toBe(1);
+    expect(valueOf(exp, 'django_http_responses_body_total_bytes_count')).toBe(7);
+    expect(valueOf(exp, 'django_http_responses_body_total_bytes_sum')).toBe(17 + 17 + 19 + 20 + 3011 + 3011 + 16);
+    expect(valueOf(exp, 'django_http_responses_body_total_bytes_bucket', { le: '2048.0' })).toBe(5);
+    expect(valueOf(exp, 'django_http_responses_body_total_bytes_bucket', { le: '4096.0' })).toBe(7);
+    expect(vectorOf(exp, 'django_http_responses_total_by_status_view_method_total')).toEqual([
+      '{"method":"GET","status":"200","view":"/hello-async"} 1',
+      '{"method":"GET","status":"200","view":"/hello-string"} 1',
+      '{"method":"GET","status":"200","view":"/hello/:name"} 2',
+      '{"method":"GET","status":"200","view":"/zipped/big"} 2',
+      '{"method":"GET","status":"200","view":"/zipped/small"} 1',
+      '{"method":"GET","status":"200","view":"/zipped/stream"} 1',
+    ]);
+  });
+});
+
+describe("fastify 5 plugins: the package's failures never reach the app", () => {
+  let bare: Observed[];
+  beforeAll(async () => {
+    ({ seen: bare } = await playPlugins(await spawnBare(APP)));
+  });
+
+  const MODES: FaultMode[][] = [['recorders'], ['store']];
+  for (const modes of MODES) {
+    test(`ODM_FAULTS=${modes.join(',')}: same responses as without the preload, the process survives, each failing site logged once`, async () => {
+      const { seen, stderr, alive } = await playPlugins(await spawnFaulty(APP, modes));
+      expect(seen).toEqual(bare);
+      expect(alive).toBe(true);
+      const sites = containedFailures(stderr).map((line) => /ODM001 (.*?) failed;/.exec(line)?.[1]);
+      expect(new Set(sites).size).toBe(sites.length);
+      // Broken recorders start no request, so the plugin hooks find no state; a broken store fails in the render count.
+      if (modes.includes('store')) expect(sites).toContain('fastify adapter reply.view');
+      else expect(sites).toEqual(['http.server.request.start subscriber']);
+    });
+  }
 });

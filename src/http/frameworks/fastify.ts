@@ -5,6 +5,7 @@ import { isMetricsHandler } from '../../exposition/handler.js';
 import { METRICS_VIEW } from '../labels.js';
 import type { HttpRecorder } from '../recorder.js';
 import { stateOf } from '../request-state.js';
+import { decorateReplyObserved, type DecorateReply } from './fastify-plugins.js';
 
 const kMetricsRoute = Symbol('otel-django-metrics.fastify-metrics-route');
 
@@ -29,6 +30,7 @@ interface RouteOptions {
 type Done = () => void;
 
 interface FastifyInstance {
+  decorateReply: DecorateReply;
   addHook(name: 'onRoute', hook: (route: RouteOptions) => void): unknown;
   addHook(name: 'onRequest', hook: (request: FastifyRequest, reply: unknown, done: Done) => void): unknown;
   addHook(name: 'onError', hook: (request: FastifyRequest, reply: unknown, error: unknown, done: Done) => void): unknown;
@@ -44,6 +46,8 @@ const INIT_CHANNEL = 'fastify.initialization';
  * included).
  * TF = `onRequest`; the route match is decided by fastify's router before it, so it is recorded
  * there too; errors = `onError`. Response size and streaming come from the response tracker.
+ * Plugins that decorate the reply (@fastify/view, @fastify/compress) are met through the root's
+ * `decorateReply`, which every encapsulated context inherits (src/http/frameworks/fastify-plugins.ts).
  *
  * The hooks outlive this adapter (fastify cannot remove hooks), so they reach the recorder through
  * the request's own state: after `disable` they count nothing, after a restart they feed the new one.
@@ -63,6 +67,7 @@ const onInstance = safe('fastify adapter fastify.initialization subscriber', (me
   fastify.addHook('onRoute', onRoute);
   fastify.addHook('onRequest', onRequest);
   fastify.addHook('onError', onError);
+  fastify.decorateReply = decorateReplyObserved(fastify.decorateReply);
 });
 
 /**
