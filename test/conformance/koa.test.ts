@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { containedFailures, exchange, spawnBare, spawnFaulty, type Exchange, type FaultMode, type Observed } from '../support/faults.js';
 import { Client, pathIndependentLines, testEntryFamilies } from '../support/framework-traffic.js';
 import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
@@ -22,10 +23,15 @@ interface Run {
   client: Client;
 }
 
+/** The fixture's environment in one variant. */
+function variantEnv(path: string, loader: string): Record<string, string | undefined> {
+  const esmHook = loader === IMPORT_WITH_LOADER ? 'true' : undefined;
+  return { PROMETHEUS_HTTP_INSTRUMENTATION: path, KOA_LOADER: loader === 'require' ? 'require' : 'import', PROMETHEUS_ESM_HOOK: esmHook };
+}
+
 /** Starts the fixture in one variant and plays the script of traffic the tests assert on. */
 async function play(path: string, loader: string): Promise<Run> {
-  const esmHook = loader === IMPORT_WITH_LOADER ? 'true' : undefined;
-  const app = await spawnApp(APP, { env: { PROMETHEUS_HTTP_INSTRUMENTATION: path, KOA_LOADER: loader === 'require' ? 'require' : 'import', PROMETHEUS_ESM_HOOK: esmHook } });
+  const app = await spawnApp(APP, { env: variantEnv(path, loader) });
   const client = new Client(app);
   const statuses: Record<string, number> = {
     users: await client.send('/users/1'),
@@ -169,4 +175,75 @@ test('koa: every variant exposes the same HTTP vectors as the fast path with ESM
   expect(lines(key('otel', 'import'))).toEqual(reference);
   expect(lines(key('fast', 'require'))).toEqual(reference);
   expect(lines(key('fast', IMPORT_WITH_LOADER))).toEqual(reference);
+});
+
+/** Requests to the koa-views and caught-error routes (a script of its own: the shared script's figures stay). */
+const EXTRA_STEPS: Exchange[] = [{ path: '/hello/ann' }, { path: '/hello/bob' }, { path: '/caught' }, { path: '/emitted' }, { path: '/conflict' }];
+
+/** Plays the extra steps against a started app, scrapes it if it runs the preload whole, and stops it. */
+async function playExtras(app: RunningApp, scrape = false): Promise<{ seen: Observed[]; exp?: Exposition; stderr: string; alive: boolean }> {
+  try {
+    const seen = await exchange(app, EXTRA_STEPS);
+    await new Promise((r) => setTimeout(r, 50)); // let `close` listeners run
+    const exp = scrape ? await app.scrape() : undefined;
+    return { seen, exp, stderr: app.stderr(), alive: app.child.exitCode === null && app.child.signalCode === null };
+  } finally {
+    await app.stop();
+  }
+}
+
+describe.each(VARIANTS)('koa 3 templates and caught errors, %s path, koa loaded by %s', (path, loader) => {
+  let played: { seen: Observed[]; exp: Exposition };
+  beforeAll(async () => {
+    const { seen, exp } = await playExtras(await spawnApp(APP, { env: variantEnv(path, loader) }), true);
+    played = { seen, exp: exp! };
+  });
+
+  test('the routes answer as the app says: a caught error is the middleware\'s 500, an emitted one the route\'s 503', () => {
+    expect(played.seen.map((o) => [o.status, o.body])).toEqual([
+      [200, '<p>Hello ann</p>\n'],
+      [200, '<p>Hello bob</p>\n'],
+      [500, 'caught'],
+      [503, 'reported'],
+      [409, 'conflict'],
+    ]);
+  });
+
+  test('templatename: each ctx.render counts the name it was given', () => {
+    expect(vectorOf(played.exp, 'django_http_responses_total_by_templatename_total')).toEqual(['{"templatename":"hello"} 2']);
+  });
+
+  test('exceptions: an error the app caught and answered without emitting, one only emitted, one thrown then emitted (once)', () => {
+    expect(vectorOf(played.exp, 'django_http_exceptions_total_by_type_total')).toEqual([
+      '{"type":"CaughtError"} 1',
+      '{"type":"ConflictError"} 1',
+      '{"type":"EvalError"} 1',
+    ]);
+    expect(vectorOf(played.exp, 'django_http_exceptions_total_by_view_total')).toEqual([
+      '{"view":"/caught"} 1',
+      '{"view":"/conflict"} 1',
+      '{"view":"/emitted"} 1',
+    ]);
+  });
+});
+
+describe("koa 3 templates and caught errors: the package's failures never reach the app", () => {
+  let bare: Observed[];
+  beforeAll(async () => {
+    ({ seen: bare } = await playExtras(await spawnBare(APP)));
+  });
+
+  const MODES: FaultMode[][] = [['recorders'], ['store']];
+  for (const modes of MODES) {
+    test(`ODM_FAULTS=${modes.join(',')}: same responses as without the preload, the process survives, each failing site logged once`, async () => {
+      const { seen, stderr, alive } = await playExtras(await spawnFaulty(APP, modes));
+      expect(seen).toEqual(bare);
+      expect(alive).toBe(true);
+      const sites = containedFailures(stderr).map((line) => /ODM001 (.*?) failed;/.exec(line)?.[1]);
+      expect(new Set(sites).size).toBe(sites.length);
+      // Broken recorders start no request, so the hooks find no state; a broken store fails where they count.
+      if (modes.includes('store')) expect(sites).toEqual(expect.arrayContaining(['koa adapter ctx.render', 'koa error path']));
+      else expect(sites).toEqual(['http.server.request.start subscriber']);
+    });
+  }
 });
