@@ -10,6 +10,7 @@ import { safe } from '../../contain.js';
 import { onceLogger } from '../../log.js';
 import type { HttpRecorder } from '../recorder.js';
 import { stateOf } from '../request-state.js';
+import { reusedInstrumentation } from './reused-instrumentation.js';
 
 /** The parts of a hapi 21 request this adapter reads (no type import: hapi is optional). */
 interface HapiRequest {
@@ -94,17 +95,10 @@ class HapiInstrumentation extends InstrumentationBase<InstrumentationConfig> {
   }
 }
 
-/**
- * One instrumentation per process, re-enabled by a restarted distribution: its module hooks stay
- * registered and `enable` re-patches the modules already loaded, which a new instance could not.
- */
-let instrumentation: HapiInstrumentation | undefined;
+const enable = reusedInstrumentation(() => new HapiInstrumentation());
 
 export function enableHapiAdapter(_recorder: HttpRecorder): () => void {
-  if (instrumentation === undefined) instrumentation = new HapiInstrumentation();
-  else instrumentation.enable();
-  const enabled = instrumentation;
-  return () => enabled.disable();
+  return enable();
 }
 
 /*

@@ -12,6 +12,7 @@ import type { HttpRecorder } from '../recorder.js';
 import { stateOf } from '../request-state.js';
 import { RouterMatches } from './koa-router.js';
 import { RenderCalls } from './koa-views.js';
+import { reusedInstrumentation } from './reused-instrumentation.js';
 
 /** The parts of koa 2/3 this adapter touches (no type import: koa is optional). */
 interface KoaContext {
@@ -103,17 +104,10 @@ class KoaInstrumentation extends InstrumentationBase<InstrumentationConfig> {
   }
 }
 
-/**
- * One instrumentation per process, re-enabled by a restarted distribution: its module hooks stay
- * registered and `enable` re-patches the classes already loaded, which a new instance could not.
- */
-let instrumentation: KoaInstrumentation | undefined;
+const enable = reusedInstrumentation(() => new KoaInstrumentation());
 
 export function enableKoaAdapter(_recorder: HttpRecorder): () => void {
-  if (instrumentation === undefined) instrumentation = new KoaInstrumentation();
-  else instrumentation.enable();
-  const enabled = instrumentation;
-  return () => enabled.disable();
+  return enable();
 }
 
 /*
