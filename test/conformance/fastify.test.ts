@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { containedFailures, exchange, spawnBare, spawnFaulty, type Exchange, type FaultMode, type Observed } from '../support/faults.js';
+import { containedFailures, playAndStop, spawnBare, spawnFaulty, type Exchange, type FaultMode, type Observed } from '../support/faults.js';
 import { Client, pathIndependentLines, testEntryFamilies } from '../support/framework-traffic.js';
 import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
@@ -166,22 +166,11 @@ const PLUGIN_STEPS: Exchange[] = [
   { path: '/zipped/stream', headers: GZIP },
 ];
 
-/** Plays the plugin steps against a started app, scrapes it if it runs the preload whole, and stops it. */
-async function playPlugins(app: RunningApp, scrape = false): Promise<{ seen: Observed[]; exp?: Exposition; stderr: string; alive: boolean }> {
-  try {
-    const seen = await exchange(app, PLUGIN_STEPS);
-    await new Promise((r) => setTimeout(r, 50)); // let `close` listeners run
-    const exp = scrape ? await app.scrape() : undefined;
-    return { seen, exp, stderr: app.stderr(), alive: app.child.exitCode === null && app.child.signalCode === null };
-  } finally {
-    await app.stop();
-  }
-}
 
 describe.each(PATHS)('fastify 5 plugins, %s path', (path) => {
   let played: { seen: Observed[]; exp: Exposition };
   beforeAll(async () => {
-    const { seen, exp } = await playPlugins(await spawnApp(APP, { env: { PROMETHEUS_HTTP_INSTRUMENTATION: path } }), true);
+    const { seen, exp } = await playAndStop(await spawnApp(APP, { env: { PROMETHEUS_HTTP_INSTRUMENTATION: path } }), PLUGIN_STEPS, true);
     played = { seen, exp: exp! };
   });
 
@@ -218,13 +207,13 @@ describe.each(PATHS)('fastify 5 plugins, %s path', (path) => {
 describe("fastify 5 plugins: the package's failures never reach the app", () => {
   let bare: Observed[];
   beforeAll(async () => {
-    ({ seen: bare } = await playPlugins(await spawnBare(APP)));
+    ({ seen: bare } = await playAndStop(await spawnBare(APP), PLUGIN_STEPS));
   });
 
   const MODES: FaultMode[][] = [['recorders'], ['store']];
   for (const modes of MODES) {
     test(`ODM_FAULTS=${modes.join(',')}: same responses as without the preload, the process survives, each failing site logged once`, async () => {
-      const { seen, stderr, alive } = await playPlugins(await spawnFaulty(APP, modes));
+      const { seen, stderr, alive } = await playAndStop(await spawnFaulty(APP, modes), PLUGIN_STEPS);
       expect(seen).toEqual(bare);
       expect(alive).toBe(true);
       const sites = containedFailures(stderr).map((line) => /ODM001 (.*?) failed;/.exec(line)?.[1]);

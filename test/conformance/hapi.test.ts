@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { enableHapiAdapter } from '../../src/http/frameworks/hapi.js';
 import type { HttpRecorder } from '../../src/http/recorder.js';
-import { containedFailures, exchange, spawnBare, spawnFaulty, type Exchange, type FaultMode } from '../support/faults.js';
+import { containedFailures, playAndStop, spawnBare, spawnFaulty, type Exchange, type FaultMode, type Observed } from '../support/faults.js';
 import { Client, pathIndependentLines, testEntryFamilies } from '../support/framework-traffic.js';
 import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
@@ -214,21 +214,11 @@ FAULT_STEPS.push(
   { method: 'BREW', path: '/nowhere' },
 );
 
-/** Plays the fault steps against a started app, then checks the process is still alive. */
-async function observe(app: RunningApp) {
-  try {
-    const seen = await exchange(app, FAULT_STEPS);
-    await new Promise((r) => setTimeout(r, 50)); // let `close` listeners run
-    return { seen, stderr: app.stderr(), alive: app.child.exitCode === null && app.child.signalCode === null };
-  } finally {
-    await app.stop();
-  }
-}
 
 describe("hapi 21: the package's failures never reach the app", () => {
-  let bare: Awaited<ReturnType<typeof observe>>['seen'];
+  let bare: Observed[];
   beforeAll(async () => {
-    ({ seen: bare } = await observe(await spawnBare(APP)));
+    ({ seen: bare } = await playAndStop(await spawnBare(APP), FAULT_STEPS));
   });
 
   test("without the preload the app answers as its routes say (BREW is refused by node's parser: 400)", () => {
@@ -238,7 +228,7 @@ describe("hapi 21: the package's failures never reach the app", () => {
   const MODES: FaultMode[][] = [['recorders'], ['store']];
   for (const modes of MODES) {
     test(`ODM_FAULTS=${modes.join(',')}: same responses as without the preload, the process survives, each failing site logged once`, async () => {
-      const { seen, stderr, alive } = await observe(await spawnFaulty(APP, modes));
+      const { seen, stderr, alive } = await playAndStop(await spawnFaulty(APP, modes), FAULT_STEPS);
       expect(seen).toEqual(bare);
       expect(alive).toBe(true);
       const failures = containedFailures(stderr);

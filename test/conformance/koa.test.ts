@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { containedFailures, exchange, spawnBare, spawnFaulty, type Exchange, type FaultMode, type Observed } from '../support/faults.js';
+import { containedFailures, playAndStop, spawnBare, spawnFaulty, type Exchange, type FaultMode, type Observed } from '../support/faults.js';
 import { Client, pathIndependentLines, testEntryFamilies } from '../support/framework-traffic.js';
 import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
@@ -180,22 +180,11 @@ test('koa: every variant exposes the same HTTP vectors as the fast path with ESM
 /** Requests to the koa-views and caught-error routes (a script of its own: the shared script's figures stay). */
 const EXTRA_STEPS: Exchange[] = [{ path: '/hello/ann' }, { path: '/hello/bob' }, { path: '/caught' }, { path: '/emitted' }, { path: '/conflict' }];
 
-/** Plays the extra steps against a started app, scrapes it if it runs the preload whole, and stops it. */
-async function playExtras(app: RunningApp, scrape = false): Promise<{ seen: Observed[]; exp?: Exposition; stderr: string; alive: boolean }> {
-  try {
-    const seen = await exchange(app, EXTRA_STEPS);
-    await new Promise((r) => setTimeout(r, 50)); // let `close` listeners run
-    const exp = scrape ? await app.scrape() : undefined;
-    return { seen, exp, stderr: app.stderr(), alive: app.child.exitCode === null && app.child.signalCode === null };
-  } finally {
-    await app.stop();
-  }
-}
 
 describe.each(VARIANTS)('koa 3 templates and caught errors, %s path, koa loaded by %s', (path, loader) => {
   let played: { seen: Observed[]; exp: Exposition };
   beforeAll(async () => {
-    const { seen, exp } = await playExtras(await spawnApp(APP, { env: variantEnv(path, loader) }), true);
+    const { seen, exp } = await playAndStop(await spawnApp(APP, { env: variantEnv(path, loader) }), EXTRA_STEPS, true);
     played = { seen, exp: exp! };
   });
 
@@ -230,13 +219,13 @@ describe.each(VARIANTS)('koa 3 templates and caught errors, %s path, koa loaded 
 describe("koa 3 templates and caught errors: the package's failures never reach the app", () => {
   let bare: Observed[];
   beforeAll(async () => {
-    ({ seen: bare } = await playExtras(await spawnBare(APP)));
+    ({ seen: bare } = await playAndStop(await spawnBare(APP), EXTRA_STEPS));
   });
 
   const MODES: FaultMode[][] = [['recorders'], ['store']];
   for (const modes of MODES) {
     test(`ODM_FAULTS=${modes.join(',')}: same responses as without the preload, the process survives, each failing site logged once`, async () => {
-      const { seen, stderr, alive } = await playExtras(await spawnFaulty(APP, modes));
+      const { seen, stderr, alive } = await playAndStop(await spawnFaulty(APP, modes), EXTRA_STEPS);
       expect(seen).toEqual(bare);
       expect(alive).toBe(true);
       const sites = containedFailures(stderr).map((line) => /ODM001 (.*?) failed;/.exec(line)?.[1]);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
-import { containedFailures, exchange, spawnBare, spawnFaulty, type Exchange, type FaultMode, type Observed } from '../support/faults.js';
+import { containedFailures, exchange, playAndStop, spawnBare, spawnFaulty, type Exchange, type FaultMode, type Observed } from '../support/faults.js';
 import { REGISTER, spawnApp, type RunningApp, type SpawnOptions } from '../support/processes.js';
 
 /**
@@ -82,28 +82,16 @@ const FRAMEWORKS: Record<string, Framework> = {
 
 const MODES: FaultMode[][] = [['recorders'], ['store']];
 
-/** Runs `steps` against `script` started by `spawn`, then checks the process is still alive. */
-async function run(spawn: () => Promise<RunningApp>, steps: readonly Exchange[]): Promise<{ seen: Observed[]; stderr: string; alive: boolean }> {
-  const app = await spawn();
-  try {
-    const seen = await exchange(app, steps);
-    await new Promise((r) => setTimeout(r, 50)); // let `close` listeners run
-    return { seen, stderr: app.stderr(), alive: app.child.exitCode === null && app.child.signalCode === null };
-  } finally {
-    await app.stop();
-  }
-}
-
 for (const [name, framework] of Object.entries(FRAMEWORKS)) {
   describe(`${name}: the package's failures never reach the app`, () => {
     let bare: Observed[];
     beforeAll(async () => {
-      ({ seen: bare } = await run(() => spawnBare(framework.script, framework.options), framework.steps));
+      ({ seen: bare } = await playAndStop(await spawnBare(framework.script, framework.options), framework.steps));
     });
 
     for (const modes of MODES) {
       test(`ODM_FAULTS=${modes.join(',')}: same responses as without the preload, the process survives, each failing site logged once`, async () => {
-        const { seen, stderr, alive } = await run(() => spawnFaulty(framework.script, modes, framework.options), framework.steps);
+        const { seen, stderr, alive } = await playAndStop(await spawnFaulty(framework.script, modes, framework.options), framework.steps);
         expect(seen).toEqual(bare);
         expect(alive).toBe(true);
         const failures = containedFailures(stderr);
@@ -136,7 +124,7 @@ describe('an app whose own objects throw, and setViewName misuse', () => {
   let exp: Exposition;
 
   beforeAll(async () => {
-    ({ seen: bare } = await run(() => spawnBare(HOSTILE), steps));
+    ({ seen: bare } = await playAndStop(await spawnBare(HOSTILE), steps));
     app = await spawnApp(HOSTILE);
     preloaded = await exchange(app, steps);
     await new Promise((r) => setTimeout(r, 50));

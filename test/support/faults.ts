@@ -1,3 +1,4 @@
+import type { Exposition } from './exposition.js';
 import { ROOT, REGISTER, spawnApp, type RunningApp, type SpawnOptions } from './processes.js';
 
 /** The fault-injection module (test/fixtures/faults.mjs), loaded after the preload. */
@@ -39,6 +40,26 @@ export async function exchange(app: RunningApp, steps: readonly Exchange[]): Pro
     }
   }
   return seen;
+}
+
+/** What a played app answered, what it logged, whether it lived on, and its scrape if one was asked for. */
+export interface Played {
+  seen: Observed[];
+  exp?: Exposition;
+  stderr: string;
+  alive: boolean;
+}
+
+/** Plays `steps` against a started app, lets `close` listeners run, scrapes it if asked, and stops it. */
+export async function playAndStop(app: RunningApp, steps: readonly Exchange[], scrape = false): Promise<Played> {
+  try {
+    const seen = await exchange(app, steps);
+    await new Promise((r) => setTimeout(r, 50));
+    const exp = scrape ? await app.scrape() : undefined;
+    return { seen, exp, stderr: app.stderr(), alive: app.child.exitCode === null && app.child.signalCode === null };
+  } finally {
+    await app.stop();
+  }
 }
 
 /** Node flags less the preload's `--import`. */
