@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { containedFailures, playAndStop, spawnBare, spawnFaulty, type Exchange, type FaultMode, type Observed } from '../support/faults.js';
-import { Client, pathIndependentLines, testEntryFamilies } from '../support/framework-traffic.js';
+import { Client, pathIndependentLines, playEachVariant, testEntryFamilies } from '../support/framework-traffic.js';
 import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
 
@@ -41,18 +41,11 @@ async function play(path: string): Promise<Run> {
   return { app, statuses, after, again, client };
 }
 
-const runs = new Map<string, Run>();
-
-beforeAll(async () => {
-  for (const [path, run] of await Promise.all(PATHS.map(async (p) => [p, await play(p)] as const))) runs.set(path, run);
-});
-afterAll(async () => {
-  await Promise.all([...runs.values()].map((r) => r.app.stop()));
-});
+const runOf = playEachVariant(PATHS.map((p) => [p] as const), play);
 
 /** Conformance of a fastify 5 app: every HTTP family after a known script, on both HTTP paths. */
 describe.each(PATHS)('fastify 5, %s path', (path) => {
-  const run = (): Run => runs.get(path)!;
+  const run = (): Run => runOf(path);
 
   test('the script got the responses the app gives: PURGE is not routed by fastify (404)', () => {
     expect(run().statuses).toEqual({
@@ -149,7 +142,7 @@ describe.each(PATHS)('fastify 5, %s path', (path) => {
 });
 
 test('fastify: the fast and otel paths expose identical HTTP vectors (timed latency lines aside)', () => {
-  const [fast, otel] = PATHS.map((p) => runs.get(p)!);
+  const [fast, otel] = PATHS.map((p) => runOf(p));
   expect(pathIndependentLines(otel!.after, otel!.client.inAppScrapeBytes)).toEqual(pathIndependentLines(fast!.after, fast!.client.inAppScrapeBytes));
 });
 

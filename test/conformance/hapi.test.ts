@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { enableHapiAdapter } from '../../src/http/frameworks/hapi.js';
 import type { HttpRecorder } from '../../src/http/recorder.js';
 import { containedFailures, playAndStop, spawnBare, spawnFaulty, type Exchange, type FaultMode, type Observed } from '../support/faults.js';
-import { Client, pathIndependentLines, testEntryFamilies } from '../support/framework-traffic.js';
+import { Client, pathIndependentLines, playEachVariant, testEntryFamilies } from '../support/framework-traffic.js';
 import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
 
@@ -61,20 +61,11 @@ async function play(path: string, loader: string): Promise<Run> {
   return { app, statuses, after, again, named, client };
 }
 
-const runs = new Map<string, Run>();
-const key = (path: string, loader: string) => `${path}/${loader}`;
-
-beforeAll(async () => {
-  const played = await Promise.all(VARIANTS.map(async ([path, loader]) => [key(path, loader), await play(path, loader)] as const));
-  for (const [k, run] of played) runs.set(k, run);
-});
-afterAll(async () => {
-  await Promise.all([...runs.values()].map((r) => r.app.stop()));
-});
+const runOf = playEachVariant(VARIANTS, play);
 
 /** Conformance of a hapi 21 app (a prefixed plugin, @hapi/vision, Boom): every HTTP family after a known script, in each variant. */
 describe.each(VARIANTS)('hapi 21, %s path, hapi loaded by %s', (path, loader) => {
-  const run = (): Run => runs.get(key(path, loader))!;
+  const run = (): Run => runOf(path, loader);
 
   test('the script got the responses the app gives: PURGE matches no route (404)', () => {
     expect(run().statuses).toEqual({
@@ -188,11 +179,11 @@ describe.each(VARIANTS)('hapi 21, %s path, hapi loaded by %s', (path, loader) =>
 });
 
 test('hapi: every variant exposes the same HTTP vectors as the fast path with ESM (timed latency lines aside)', () => {
-  const lines = (k: string) => pathIndependentLines(runs.get(k)!.after, runs.get(k)!.client.inAppScrapeBytes);
-  const reference = lines(key('fast', 'import'));
-  expect(lines(key('otel', 'import'))).toEqual(reference);
-  expect(lines(key('fast', 'require'))).toEqual(reference);
-  expect(lines(key('fast', IMPORT_WITH_LOADER))).toEqual(reference);
+  const lines = (path: string, loader: string) => pathIndependentLines(runOf(path, loader).after, runOf(path, loader).client.inAppScrapeBytes);
+  const reference = lines('fast', 'import');
+  expect(lines('otel', 'import')).toEqual(reference);
+  expect(lines('fast', 'require')).toEqual(reference);
+  expect(lines('fast', IMPORT_WITH_LOADER)).toEqual(reference);
 });
 
 const FAULT_STEPS: Exchange[] = [

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { containedFailures, playAndStop, spawnBare, spawnFaulty, type Exchange, type FaultMode, type Observed } from '../support/faults.js';
-import { Client, pathIndependentLines, testEntryFamilies } from '../support/framework-traffic.js';
+import { Client, pathIndependentLines, playEachVariant, testEntryFamilies } from '../support/framework-traffic.js';
 import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
 
@@ -54,20 +54,11 @@ async function play(path: string, loader: string): Promise<Run> {
   return { app, statuses, after, again, client };
 }
 
-const runs = new Map<string, Run>();
-const key = (path: string, loader: string) => `${path}/${loader}`;
-
-beforeAll(async () => {
-  const played = await Promise.all(VARIANTS.map(async ([path, loader]) => [key(path, loader), await play(path, loader)] as const));
-  for (const [k, run] of played) runs.set(k, run);
-});
-afterAll(async () => {
-  await Promise.all([...runs.values()].map((r) => r.app.stop()));
-});
+const runOf = playEachVariant(VARIANTS, play);
 
 /** Conformance of a koa 3 + @koa/router 15 app: every HTTP family after a known script, in each variant. */
 describe.each(VARIANTS)('koa 3 + @koa/router, %s path, koa loaded by %s', (path, loader) => {
-  const run = (): Run => runs.get(key(path, loader))!;
+  const run = (): Run => runOf(path, loader);
 
   test('the script got the responses the app gives: PURGE matches no route (404)', () => {
     expect(run().statuses).toEqual({
@@ -170,11 +161,11 @@ describe.each(VARIANTS)('koa 3 + @koa/router, %s path, koa loaded by %s', (path,
 });
 
 test('koa: every variant exposes the same HTTP vectors as the fast path with ESM (timed latency lines aside)', () => {
-  const lines = (k: string) => pathIndependentLines(runs.get(k)!.after, runs.get(k)!.client.inAppScrapeBytes);
-  const reference = lines(key('fast', 'import'));
-  expect(lines(key('otel', 'import'))).toEqual(reference);
-  expect(lines(key('fast', 'require'))).toEqual(reference);
-  expect(lines(key('fast', IMPORT_WITH_LOADER))).toEqual(reference);
+  const lines = (path: string, loader: string) => pathIndependentLines(runOf(path, loader).after, runOf(path, loader).client.inAppScrapeBytes);
+  const reference = lines('fast', 'import');
+  expect(lines('otel', 'import')).toEqual(reference);
+  expect(lines('fast', 'require')).toEqual(reference);
+  expect(lines('fast', IMPORT_WITH_LOADER)).toEqual(reference);
 });
 
 /** Requests to the koa-views and caught-error routes (a script of its own: the shared script's figures stay). */

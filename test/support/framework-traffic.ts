@@ -1,6 +1,6 @@
 // Traffic helpers and shared assertions of the fastify and koa conformance tests.
 import { randomBytes } from 'node:crypto';
-import { expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { valueOf, vectorOf, type Exposition, type Sample } from './exposition.js';
 import type { RunningApp } from './processes.js';
 
@@ -82,4 +82,23 @@ export function testEntryFamilies(run: () => { after: Exposition; again: Exposit
     expect(valueOf(after, 'django_http_requests_body_total_bytes_bucket', { le: '256.0' })).toBe(212);
     expect(valueOf(after, 'django_http_requests_body_total_bytes_bucket', { le: '512.0' })).toBe(213);
   });
+}
+
+/**
+ * Plays every variant (HTTP path, loader, ...) once before the file's tests, in parallel, and stops
+ * their apps after them. Returns the reader of one variant's run.
+ */
+export function playEachVariant<V extends readonly string[], R extends { app: RunningApp }>(
+  variants: readonly V[],
+  play: (...variant: V) => Promise<R>,
+): (...variant: V) => R {
+  const runs = new Map<string, R>();
+  const key = (variant: readonly string[]) => variant.join('/');
+  beforeAll(async () => {
+    for (const [k, run] of await Promise.all(variants.map(async (v) => [key(v), await play(...v)] as const))) runs.set(k, run);
+  });
+  afterAll(async () => {
+    await Promise.all([...runs.values()].map((r) => r.app.stop()));
+  });
+  return (...variant) => runs.get(key(variant))!;
 }
