@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { containedFailures, playAndStop, spawnBare, spawnFaulty, type Exchange, type FaultMode, type Observed } from '../support/faults.js';
-import { Client, pathIndependentLines, playEachVariant, testEntryFamilies } from '../support/framework-traffic.js';
+import { Client, playEachVariant, testEntryFamilies, testVariantsAgree } from '../support/framework-traffic.js';
 import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
 
@@ -141,10 +141,7 @@ describe.each(PATHS)('fastify 5, %s path', (path) => {
   });
 });
 
-test('fastify: the fast and otel paths expose identical HTTP vectors (timed latency lines aside)', () => {
-  const [fast, otel] = PATHS.map((p) => runOf(p));
-  expect(pathIndependentLines(otel!.after, otel!.client.inAppScrapeBytes)).toEqual(pathIndependentLines(fast!.after, fast!.client.inAppScrapeBytes));
-});
+testVariantsAgree('fastify: the fast and otel paths expose identical HTTP vectors (timed latency lines aside)', PATHS.map((p) => [p] as const), runOf);
 
 const GZIP = { 'Accept-Encoding': 'gzip' };
 /** Requests to the routes of @fastify/view and @fastify/compress (a script of its own: the shared script's figures stay). */

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { enableHapiAdapter } from '../../src/http/frameworks/hapi.js';
 import type { HttpRecorder } from '../../src/http/recorder.js';
 import { containedFailures, playAndStop, spawnBare, spawnFaulty, type Exchange, type FaultMode, type Observed } from '../support/faults.js';
-import { Client, pathIndependentLines, playEachVariant, testEntryFamilies } from '../support/framework-traffic.js';
+import { Client, playEachVariant, testEntryFamilies, testVariantsAgree } from '../support/framework-traffic.js';
 import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
 
@@ -178,13 +178,7 @@ describe.each(VARIANTS)('hapi 21, %s path, hapi loaded by %s', (path, loader) =>
   });
 });
 
-test('hapi: every variant exposes the same HTTP vectors as the fast path with ESM (timed latency lines aside)', () => {
-  const lines = (path: string, loader: string) => pathIndependentLines(runOf(path, loader).after, runOf(path, loader).client.inAppScrapeBytes);
-  const reference = lines('fast', 'import');
-  expect(lines('otel', 'import')).toEqual(reference);
-  expect(lines('fast', 'require')).toEqual(reference);
-  expect(lines('fast', IMPORT_WITH_LOADER)).toEqual(reference);
-});
+testVariantsAgree('hapi: every variant exposes the same HTTP vectors as the fast path with ESM (timed latency lines aside)', VARIANTS, runOf);
 
 const FAULT_STEPS: Exchange[] = [
   '/users/7',

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { containedFailures, playAndStop, spawnBare, spawnFaulty, type Exchange, type FaultMode, type Observed } from '../support/faults.js';
-import { Client, pathIndependentLines, playEachVariant, testEntryFamilies } from '../support/framework-traffic.js';
+import { Client, playEachVariant, testEntryFamilies, testVariantsAgree } from '../support/framework-traffic.js';
 import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
 
@@ -160,13 +160,7 @@ describe.each(VARIANTS)('koa 3 + @koa/router, %s path, koa loaded by %s', (path,
   });
 });
 
-test('koa: every variant exposes the same HTTP vectors as the fast path with ESM (timed latency lines aside)', () => {
-  const lines = (path: string, loader: string) => pathIndependentLines(runOf(path, loader).after, runOf(path, loader).client.inAppScrapeBytes);
-  const reference = lines('fast', 'import');
-  expect(lines('otel', 'import')).toEqual(reference);
-  expect(lines('fast', 'require')).toEqual(reference);
-  expect(lines('fast', IMPORT_WITH_LOADER)).toEqual(reference);
-});
+testVariantsAgree('koa: every variant exposes the same HTTP vectors as the fast path with ESM (timed latency lines aside)', VARIANTS, runOf);
 
 /** Requests to the koa-views and caught-error routes (a script of its own: the shared script's figures stay). */
 const EXTRA_STEPS: Exchange[] = [{ path: '/hello/ann' }, { path: '/hello/bob' }, { path: '/caught' }, { path: '/emitted' }, { path: '/conflict' }];

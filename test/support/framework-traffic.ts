@@ -102,3 +102,18 @@ export function playEachVariant<V extends readonly string[], R extends { app: Ru
   });
   return (...variant) => runs.get(key(variant))!;
 }
+
+/** One test: every variant's HTTP vectors equal the first variant's (timed latency lines aside). */
+export function testVariantsAgree<V extends readonly string[]>(
+  title: string,
+  variants: readonly V[],
+  runOf: (...variant: V) => { after: Exposition; client: Client },
+): void {
+  test(title, () => {
+    const [reference, ...others] = variants.map((v) => {
+      const run = runOf(...v);
+      return pathIndependentLines(run.after, run.client.inAppScrapeBytes);
+    });
+    for (const other of others) expect(other).toEqual(reference);
+  });
+}
