@@ -5,6 +5,8 @@ import { metrics } from '@opentelemetry/api';
 import type { IncomingMessage } from 'node:http';
 import { DEFAULT_LATENCY_BUCKETS } from '../views/index.js';
 import { contain } from './contain.js';
+import { UNNAMED_VIEW } from './http/labels.js';
+import { stateOf } from './http/request-state.js';
 import { onceLogger } from './log.js';
 import type { FamilyConverter } from './otlp/producer.js';
 import { currentDistribution } from './state.js';
@@ -32,6 +34,16 @@ export function setViewName(req: IncomingMessage, name: string | RegExp): void {
     if (view === undefined) warnOnce(`setViewName ${typeof name}`, `setViewName: a view name must be a string or a RegExp, not ${describeValue(name)}; ignored`);
     else currentDistribution()?.http.matchRoute(req, view);
   });
+}
+
+/**
+ * The request's view as the per-view families see it at this moment: the last route match or
+ * `setViewName`, else `<unnamed view>` (also for a request the package does not track). For the
+ * app's own per-view metrics, read it when the response completes: the view is final then.
+ * It never throws.
+ */
+export function viewOf(req: IncomingMessage): string {
+  return contain('viewOf', () => (req ? stateOf(req)?.view : undefined)) ?? UNNAMED_VIEW;
 }
 
 const warnOnce = onceLogger();
