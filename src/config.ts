@@ -122,7 +122,7 @@ export function readConfig(env: Env = process.env, log: Logger = logLine): Confi
     // A day at most: a longer period is a mistake, and the timer must fit setInterval's 32-bit delay.
     migrationsRefreshSeconds: read('PROMETHEUS_MIGRATIONS_REFRESH_SECONDS', integer(0, 86_400), 0),
     multiprocDir: read('PROMETHEUS_MULTIPROC_DIR', writableDirectory, undefined),
-    endpoint: readEndpointSettings(read, env, log),
+    endpoint: readEndpointSettings(env, log),
     export: readExportSettings(read, env, log),
   };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from '../log.js';
-import { Invalid, type Env, type Parser, type SettingReader } from '../settings.js';
+import { Invalid, type Env, type Parser } from '../settings.js';
 import { accessOf, OPEN, parseSecret, type Access } from './auth.js';
 
 /** The dedicated server's transport: plain HTTP, HTTPS from two PEM files, or no server at all. */
@@ -28,7 +28,7 @@ const TLS_KEY = 'PROMETHEUS_METRICS_TLS_KEY';
  * was asked for, so a bad one (even an empty one, as a missing secret interpolates) must not leave
  * the endpoint open. Values are secrets and are never printed; file paths are.
  */
-export function readEndpointSettings(_read: SettingReader, env: Env, log: Logger): EndpointSettings {
+export function readEndpointSettings(env: Env, log: Logger): EndpointSettings {
   return {
     access: accessOf(
       (key, parse) => readSecret(env, AUTH_VARIABLES[key], parse),

@@ -4,7 +4,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { readEndpointSettings } from '../../src/exposition/endpoint-settings.js';
 import { scrapeFunction } from '../../src/exposition/scrape-source.js';
 import { startMetricsServer } from '../../src/exposition/server.js';
-import { settingReader } from '../../src/settings.js';
 
 const EXPOSITION = '# HELP up_total A counter.\n# TYPE up_total counter\nup_total 1.0\n';
 
@@ -17,7 +16,7 @@ afterEach(async () => {
 /** The dedicated server on a free loopback port, protected as `env` says; its port. */
 async function serve(env: Record<string, string>): Promise<number> {
   const log = (line: string) => expect.unreachable(line);
-  const endpoint = readEndpointSettings(settingReader(env, log), env, log);
+  const endpoint = readEndpointSettings(env, log);
   const { server, port } = startMetricsServer({ port: 0, portRange: undefined, address: '127.0.0.1', endpoint }, scrapeFunction(async (out) => void out.push(EXPOSITION)), log);
   servers.push(server as Server);
   await port;
@@ -114,7 +113,7 @@ test('both set: either credential is accepted, and a refusal offers both schemes
 test('invalid settings: every request is refused (403, no challenge: no credential can help), whatever it presents', async () => {
   const env = { PROMETHEUS_METRICS_AUTH_TOKEN: '' };
   const lines: string[] = [];
-  const endpoint = readEndpointSettings(settingReader(env, (l) => lines.push(l)), env, (l) => lines.push(l));
+  const endpoint = readEndpointSettings(env, (l) => lines.push(l));
   expect(lines).toHaveLength(1);
   const { server, port } = startMetricsServer({ port: 0, portRange: undefined, address: '127.0.0.1', endpoint }, scrapeFunction(async (out) => void out.push(EXPOSITION)), () => {});
   servers.push(server as Server);

@@ -6,7 +6,6 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { OPEN, REFUSE, type Access } from '../../src/exposition/auth.js';
 import { ENDPOINT_DEFAULTS, readEndpointSettings, type EndpointSettings } from '../../src/exposition/endpoint-settings.js';
 import { handlerAccess, type MetricsHandlerOptions } from '../../src/exposition/handler.js';
-import { settingReader } from '../../src/settings.js';
 
 const PREFIX = 'PROMETHEUS_METRICS_';
 const REFUSING = 'the metrics endpoints refuse every request';
@@ -16,7 +15,7 @@ const SERVERLESS = 'serving no dedicated /metrics endpoint';
 function read(env: Record<string, string>): { settings: EndpointSettings; lines: string[] } {
   const lines: string[] = [];
   const log = (line: string) => lines.push(line);
-  return { settings: readEndpointSettings(settingReader(env, log), env, log), lines };
+  return { settings: readEndpointSettings(env, log), lines };
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
