@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from 'vitest';
-import { containedFailures, playAndStop, spawnBare, spawnFaulty, type Exchange, type FaultMode, type Observed } from '../support/faults.js';
+import { describeFaultModes, playAndStop, type Exchange, type Observed } from '../support/faults.js';
 import { Client, playEachVariant, testEntryFamilies, testVariantsAgree } from '../support/framework-traffic.js';
 import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
@@ -194,23 +194,4 @@ describe.each(PATHS)('fastify 5 plugins, %s path', (path) => {
   });
 });
 
-describe("fastify 5 plugins: the package's failures never reach the app", () => {
-  let bare: Observed[];
-  beforeAll(async () => {
-    ({ seen: bare } = await playAndStop(await spawnBare(APP), PLUGIN_STEPS));
-  });
-
-  const MODES: FaultMode[][] = [['recorders'], ['store']];
-  for (const modes of MODES) {
-    test(`ODM_FAULTS=${modes.join(',')}: same responses as without the preload, the process survives, each failing site logged once`, async () => {
-      const { seen, stderr, alive } = await playAndStop(await spawnFaulty(APP, modes), PLUGIN_STEPS);
-      expect(seen).toEqual(bare);
-      expect(alive).toBe(true);
-      const sites = containedFailures(stderr).map((line) => /ODM001 (.*?) failed;/.exec(line)?.[1]);
-      expect(new Set(sites).size).toBe(sites.length);
-      // Broken recorders start no request, so the plugin hooks find no state; a broken store fails in the render count.
-      if (modes.includes('store')) expect(sites).toContain('fastify adapter reply.view');
-      else expect(sites).toEqual(['http.server.request.start subscriber']);
-    });
-  }
-});
+describeFaultModes("fastify 5 plugins: the package's failures never reach the app", APP, PLUGIN_STEPS, ['fastify adapter reply.view']);

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { enableHapiAdapter } from '../../src/http/frameworks/hapi.js';
 import type { HttpRecorder } from '../../src/http/recorder.js';
-import { containedFailures, playAndStop, spawnBare, spawnFaulty, type Exchange, type FaultMode, type Observed } from '../support/faults.js';
+import { describeFaultModes, type Exchange } from '../support/faults.js';
 import { Client, playEachVariant, testEntryFamilies, testVariantsAgree } from '../support/framework-traffic.js';
 import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
@@ -199,32 +199,9 @@ FAULT_STEPS.push(
   { method: 'BREW', path: '/nowhere' },
 );
 
-
-describe("hapi 21: the package's failures never reach the app", () => {
-  let bare: Observed[];
-  beforeAll(async () => {
-    ({ seen: bare } = await playAndStop(await spawnBare(APP), FAULT_STEPS));
-  });
-
-  test("without the preload the app answers as its routes say (BREW is refused by node's parser: 400)", () => {
-    expect(bare.map((o) => o.status)).toEqual([200, 200, 200, 200, 500, 500, 500, 403, 409, 404, 201, 404, 200, 400]);
-  });
-
-  const MODES: FaultMode[][] = [['recorders'], ['store']];
-  for (const modes of MODES) {
-    test(`ODM_FAULTS=${modes.join(',')}: same responses as without the preload, the process survives, each failing site logged once`, async () => {
-      const { seen, stderr, alive } = await playAndStop(await spawnFaulty(APP, modes), FAULT_STEPS);
-      expect(seen).toEqual(bare);
-      expect(alive).toBe(true);
-      const failures = containedFailures(stderr);
-      const sites = failures.map((line) => /ODM001 (.*?) failed;/.exec(line)?.[1]);
-      expect(new Set(sites).size).toBe(sites.length);
-      expect(failures.every((line) => line.includes('injected fault'))).toBe(true);
-      // Broken recorders start no request, so the extensions find no state; a broken store fails inside both.
-      if (modes.includes('store')) expect(sites).toEqual(expect.arrayContaining(['hapi adapter onRequest', 'hapi adapter onPreResponse']));
-      else expect(sites).toEqual(['http.server.request.start subscriber']);
-    });
-  }
+describeFaultModes("hapi 21: the package's failures never reach the app", APP, FAULT_STEPS, ['hapi adapter onRequest', 'hapi adapter onPreResponse'], (bare) => {
+  // BREW is refused by Node's parser: 400.
+  expect(bare.map((o) => o.status)).toEqual([200, 200, 200, 200, 500, 500, 500, 403, 409, 404, 201, 404, 200, 400]);
 });
 
 test("the adapter wraps hapi's Core when hapi loads, extends each new root server, and disabling restores Core", () => {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from 'vitest';
-import { containedFailures, playAndStop, spawnBare, spawnFaulty, type Exchange, type FaultMode, type Observed } from '../support/faults.js';
+import { describeFaultModes, playAndStop, type Exchange, type Observed } from '../support/faults.js';
 import { Client, playEachVariant, testEntryFamilies, testVariantsAgree } from '../support/framework-traffic.js';
 import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
@@ -201,23 +201,4 @@ describe.each(VARIANTS)('koa 3 templates and caught errors, %s path, koa loaded 
   });
 });
 
-describe("koa 3 templates and caught errors: the package's failures never reach the app", () => {
-  let bare: Observed[];
-  beforeAll(async () => {
-    ({ seen: bare } = await playAndStop(await spawnBare(APP), EXTRA_STEPS));
-  });
-
-  const MODES: FaultMode[][] = [['recorders'], ['store']];
-  for (const modes of MODES) {
-    test(`ODM_FAULTS=${modes.join(',')}: same responses as without the preload, the process survives, each failing site logged once`, async () => {
-      const { seen, stderr, alive } = await playAndStop(await spawnFaulty(APP, modes), EXTRA_STEPS);
-      expect(seen).toEqual(bare);
-      expect(alive).toBe(true);
-      const sites = containedFailures(stderr).map((line) => /ODM001 (.*?) failed;/.exec(line)?.[1]);
-      expect(new Set(sites).size).toBe(sites.length);
-      // Broken recorders start no request, so the hooks find no state; a broken store fails where they count.
-      if (modes.includes('store')) expect(sites).toEqual(expect.arrayContaining(['koa adapter ctx.render', 'koa error path']));
-      else expect(sites).toEqual(['http.server.request.start subscriber']);
-    });
-  }
-});
+describeFaultModes("koa 3 templates and caught errors: the package's failures never reach the app", APP, EXTRA_STEPS, ['koa adapter ctx.render', 'koa error path']);

@@ -1,3 +1,4 @@
+import { beforeAll, describe, expect, test } from 'vitest';
 import type { Exposition } from './exposition.js';
 import { ROOT, REGISTER, spawnApp, type RunningApp, type SpawnOptions } from './processes.js';
 
@@ -85,4 +86,37 @@ export function spawnFaulty(script: string, modes: readonly FaultMode[], options
 /** The package's contained-failure lines (code ODM001) in `stderr`, one per failing site. */
 export function containedFailures(stderr: string): string[] {
   return stderr.split('\n').filter((line) => line.includes(' ODM001 '));
+}
+
+/**
+ * The fault-injection suite of one app script: with the package's recorders or its store made to
+ * throw, the app answers exactly as without the preload and lives on, each failing site is logged
+ * once with the injected fault. Broken recorders start no request, so only the request-start
+ * subscriber fails; a broken store fails at least at `storeSites`. `checkBare` may assert what
+ * the app answers without the preload.
+ */
+export function describeFaultModes(title: string, script: string, steps: readonly Exchange[], storeSites: string[], checkBare?: (bare: Observed[]) => void): void {
+  describe(title, () => {
+    let bare: Observed[];
+    beforeAll(async () => {
+      ({ seen: bare } = await playAndStop(await spawnBare(script), steps));
+    });
+
+    if (checkBare !== undefined) test('without the preload the app answers as its routes say', () => checkBare(bare));
+
+    const MODES: FaultMode[][] = [['recorders'], ['store']];
+    for (const modes of MODES) {
+      test(`ODM_FAULTS=${modes.join(',')}: same responses as without the preload, the process survives, each failing site logged once`, async () => {
+        const { seen, stderr, alive } = await playAndStop(await spawnFaulty(script, modes), steps);
+        expect(seen).toEqual(bare);
+        expect(alive).toBe(true);
+        const failures = containedFailures(stderr);
+        const sites = failures.map((line) => /ODM001 (.*?) failed;/.exec(line)?.[1]);
+        expect(new Set(sites).size).toBe(sites.length);
+        expect(failures.every((line) => line.includes('injected fault'))).toBe(true);
+        if (modes.includes('store')) expect(sites).toEqual(expect.arrayContaining(storeSites));
+        else expect(sites).toEqual(['http.server.request.start subscriber']);
+      });
+    }
+  });
 }
