@@ -8,7 +8,7 @@ const require = createRequire(import.meta.url);
 
 /**
  * Framework adapters: each translates one framework's events (entry, route match, render, error)
- * into recorder calls. express, koa and hapi are patched through `@opentelemetry/instrumentation` module
+ * into recorder calls. express, koa, hapi and NestJS are patched through `@opentelemetry/instrumentation` module
  * hooks, loaded when the app first loads the framework; fastify announces its instances on a
  * diagnostics channel, which costs nothing to subscribe to. Returns the function that disables them.
  */
@@ -18,6 +18,7 @@ export function enableFrameworkAdapters(recorder: HttpRecorder, activate: Activa
     enableFastifyAdapter(recorder),
     activate(['koa'], () => (require('./koa.js') as typeof import('./koa.js')).enableKoaAdapter(recorder)),
     activate(['@hapi/hapi'], () => (require('./hapi.js') as typeof import('./hapi.js')).enableHapiAdapter(recorder)),
+    activate(['@nestjs/core'], () => (require('./nestjs.js') as typeof import('./nestjs.js')).enableNestAdapter(recorder)),
   ];
   return () => disables.forEach((disable) => disable());
 }
