@@ -63,7 +63,7 @@ function variantEnv(major: string, platform: string, path: string, loader: strin
 /** Starts the fixture in one variant and plays the shared script of 213 requests. */
 async function play(major: '10' | '11', platform: string, path: string, loader: string): Promise<Run> {
   if (major === '10' && !nest10Installed) throw new Error(`NestJS 10 is not installed: run npm ci --prefix ${NEST10}`);
-  const app = await spawnApp(APP, { env: variantEnv(major, platform, path, loader) });
+  const app = await spawnApp(APP, { env: variantEnv(major, platform, path, loader), timeoutMs: 60_000 });
   const client = new Client(app);
   const statuses: Record<string, number> = {
     users: await client.send('/api/users/1', { headers: { 'X-Requested-With': 'XMLHttpRequest' } }),
@@ -86,7 +86,8 @@ async function play(major: '10' | '11', platform: string, path: string, loader: 
   return { app, statuses, after, again, client };
 }
 
-// Ten Nest apps start and play the script at once, on a machine that may be busy with other suites.
+// Ten Nest apps start and play the script at once, on a machine that may be busy with other suites:
+// their start and play get more time than one app's.
 vi.setConfig({ hookTimeout: 120_000 });
 const runOf = playEachVariant(VARIANTS, play);
 
