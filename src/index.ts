@@ -8,11 +8,14 @@ import { contain } from './contain.js';
 import { UNNAMED_VIEW } from './http/labels.js';
 import { stateOf } from './http/request-state.js';
 import { onceLogger } from './log.js';
+import { configureWith } from './extension/configure.js';
+import type { ConfigureOptions } from './extension/options.js';
 import type { FamilyConverter } from './otlp/producer.js';
 import { currentDistribution } from './state.js';
 
 export { setCacheBackend, trackCache, type TrackableCache } from './cache/public.js';
 export { readConfig, type Config } from './config.js';
+export type { ConfigureOptions, LabelContext, LabelMetric, MetricInfo, ViewName, ViewNameContext } from './extension/options.js';
 export { executeMany, setDbAlias } from './db/public.js';
 export { trackMigrations, type MigrationCount, type TrackMigrationsOptions } from './migrations/public.js';
 export type { MigrationHandle } from './migrations/tracker.js';
@@ -21,6 +24,17 @@ export { fastifyMetricsHandler, koaMetricsHandler, metricsHandler, type MetricsH
 export { CONTENT_TYPE } from './exposition/format.js';
 export { start, type StartOptions } from './start.js';
 export type { Distribution } from './state.js';
+
+/**
+ * The app's extensions of the django families: `labelMetric` and `extraLabels` (labels of its own
+ * on the routing-level HTTP families), `viewName` (its own view names) and `buckets` (per latency
+ * histogram). Call it before serving traffic: a family that already has samples keeps its labels
+ * and buckets (one line says so). Each refused option is one line; the rest applies. Later calls
+ * replace the hooks they pass and the families they name. It never throws.
+ */
+export function configure(options: ConfigureOptions): void {
+  contain('configure', () => configureWith(options, currentDistribution()));
+}
 
 /**
  * Names the request's view from handler code. It counts as a route match; the last name before
@@ -32,7 +46,7 @@ export function setViewName(req: IncomingMessage, name: string | RegExp): void {
   contain('setViewName', () => {
     const view = viewNameOf(name);
     if (view === undefined) warnOnce(`setViewName ${typeof name}`, `setViewName: a view name must be a string or a RegExp, not ${describeValue(name)}; ignored`);
-    else currentDistribution()?.http.matchRoute(req, view);
+    else currentDistribution()?.http.nameView(req, view);
   });
 }
 

@@ -9,6 +9,7 @@ import { enableDbInstrumentation } from './db/index.js';
 import { enableFrameworkAdapters } from './http/frameworks/index.js';
 import { installListenerErrors } from './http/listener-errors.js';
 import { enableOtelHttpPath } from './http/otel-http-path.js';
+import { applyConfigured } from './extension/configure.js';
 import { HttpRecorder } from './http/recorder.js';
 import { installResponseTracker } from './http/response-tracker.js';
 import { subscribeServerRequests } from './http/server-hooks.js';
@@ -46,6 +47,7 @@ export async function start(options: StartOptions = {}): Promise<Distribution | 
 
   const registry = new Registry(config, log);
   const http = new HttpRecorder(registry, config.trustProxy);
+  applyConfigured({ registry, http }, log);
   const models = new ModelRecorder(registry, config.exportModelBulk);
   const migrations = new MigrationTracker(registry, { enabled: config.exportMigrations, refreshSeconds: config.migrationsRefreshSeconds, log });
   const startTime = Date.now();

@@ -45,3 +45,28 @@ export function family(def: FamilyInput): FamilyDef {
 export function djangoName(def: FamilyDef): string {
   return def.type === 'counter' ? def.name.slice(0, -'_total'.length) : def.name;
 }
+
+const derived = new WeakMap<FamilyDef, Map<string, FamilyDef>>();
+
+/**
+ * A catalog family with the app's extra label names after its own and, for a histogram, its own
+ * bucket bounds (`configure()`). The same arguments give the same object, so that definitions
+ * derived in different places (the registry, the multi-process merge) compare equal.
+ */
+export function deriveFamily(def: FamilyDef, extraLabels: readonly string[], bounds?: readonly number[]): FamilyDef {
+  if (extraLabels.length === 0 && bounds === undefined) return def;
+  const key = `${extraLabels.join('\u0000')}\u0001${bounds?.join(',') ?? ''}`;
+  let byKey = derived.get(def);
+  if (byKey === undefined) derived.set(def, (byKey = new Map()));
+  let found = byKey.get(key);
+  if (found === undefined) {
+    found = Object.freeze({ ...def, labels: Object.freeze([...def.labels, ...extraLabels]), ...(bounds ? { buckets: Object.freeze([...bounds]) } : {}) });
+    byKey.set(key, found);
+  }
+  return found;
+}
+
+/** The extra label names a derived family carries beyond its catalog definition's. */
+export function extraLabelsOf(def: FamilyDef, catalog: FamilyDef): readonly string[] {
+  return def.labels.slice(catalog.labels.length);
+}

@@ -7,7 +7,7 @@ import { MODELS } from './models.js';
 import { SELF, SELF_FAMILIES } from './self.js';
 
 export { BODY_BUCKETS, bucketBounds, DEFAULT_LATENCY_BUCKETS } from './buckets.js';
-export { djangoName } from './family.js';
+export { deriveFamily, djangoName, extraLabelsOf } from './family.js';
 export type { BucketLayout, FamilyDef, FamilyType, MergeRule } from './family.js';
 export { CACHE, DB, HTTP, MIGRATIONS, MODELS, SELF, SELF_FAMILIES };
 

@@ -34,7 +34,7 @@ export interface MergedCollectorOptions {
  */
 export function mergedCollector(dir: string, options: MergedCollectorOptions = {}): MergedCollector {
   const warnOnce = onceLogger(options.log ?? logLine);
-  const mismatch = (name: string) => warnOnce(`buckets ${name}`, `${name} has other buckets in another process's state under ${dir}; that process's ${name} is left out of the merge`);
+  const mismatch = (name: string) => warnOnce(`buckets ${name}`, `${name} has other buckets or labels in another process's state under ${dir}; that process's ${name} is left out of the merge`);
   const self = options.own?.identity ?? ownIdentity();
   const table = new MergeTable({ mismatch });
   let last: Promise<unknown> = Promise.resolve();

@@ -1,6 +1,6 @@
 import { OVERFLOW_LABELS } from '../store/family.js';
 import type { FamilySnapshot } from '../store/snapshot.js';
-import type { FamilyDef } from '../../views/index.js';
+import { deriveFamily, type FamilyDef } from '../../views/index.js';
 import { catalogDef, catalogOrder } from './catalog.js';
 import type { EncodedFamily, EncodedState } from './state-format.js';
 
@@ -64,7 +64,7 @@ interface Source {
 }
 
 export interface MergeTableOptions {
-  /** Told of a family whose buckets differ from those it was first seen with (that state's series of it are skipped). */
+  /** Told of a family whose buckets or labels differ from those it was first seen with (that state's series of it are skipped). */
   mismatch?: (name: string) => void;
   /** A family's definition by catalog name (default: the catalog's). */
   lookup?: (name: string) => FamilyDef | undefined;
@@ -112,7 +112,7 @@ export class MergeTable {
   *add(state: EncodedState, live: boolean, source?: string): Generator<void, void, undefined> {
     const cache = source !== undefined ? this.source(`${source}\u0000${state.table}`) : undefined;
     for (const encoded of state.families) {
-      const def = this.lookup(encoded.def);
+      const def = this.definition(encoded);
       if (def === undefined || def.merge === 'omit' || (def.type === 'gauge' && !live)) continue;
       const family = this.familyFor(def, encoded);
       if (family === undefined) continue;
@@ -207,6 +207,12 @@ export class MergeTable {
     return source;
   }
 
+  /** The family's definition, with the extra labels the app gave it in that process (`configure()`). */
+  private definition(encoded: EncodedFamily): FamilyDef | undefined {
+    const def = this.lookup(encoded.def);
+    return def !== undefined && encoded.extra !== undefined ? deriveFamily(def, encoded.extra) : def;
+  }
+
   private familyFor(def: FamilyDef, encoded: EncodedFamily): TableFamily | undefined {
     let family = this.families.get(encoded.name);
     if (family === undefined) {
@@ -215,8 +221,7 @@ export class MergeTable {
       this.families.set(encoded.name, family);
       return family;
     }
-    if (family.def !== def) return undefined;
-    if (def.type === 'histogram' && !sameBounds(family.bounds!, encoded.bounds)) {
+    if (family.def !== def || (def.type === 'histogram' && !sameBounds(family.bounds!, encoded.bounds))) {
       this.mismatch(encoded.name);
       return undefined;
     }

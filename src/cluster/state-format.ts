@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FamilySnapshot, HistogramPoint, HistogramSnapshot, Point, ValuePoint } from '../store/snapshot.js';
+import { extraLabelsOf, type FamilyDef } from '../../views/index.js';
+import { catalogDef } from './catalog.js';
 
 /**
  * The serialized state of one process, or of the processes that have exited (the retired
@@ -34,6 +36,8 @@ export interface EncodedFamily {
   readonly values: ArrayLike<number>;
   /** Histograms: the finite bucket bounds. */
   readonly bounds?: readonly number[];
+  /** The app's extra label names after the definition's (`configure()`), when it has any. */
+  readonly extra?: readonly string[];
   /** The numbers of the `otel_metric_overflow="true"` series, which has label names of its own. */
   readonly overflow?: ArrayLike<number>;
 }
@@ -140,7 +144,8 @@ export class StateEncoder {
     cache.bytes ??= Buffer.from(Uint32Array.from(cache.labels).buffer);
     const bounds = histogram ? `,"bounds":${JSON.stringify((snapshot as HistogramSnapshot).bounds)}` : '';
     const overflowCount = overflow !== undefined ? `,"overflow":${this.used - start - values}` : '';
-    const json = `{"def":${JSON.stringify(snapshot.def.name)},"name":${JSON.stringify(snapshot.name)},"labels":${cache.labels.length},"values":${values}${bounds}${overflowCount}}`;
+    const extra = extraLabelsJson(snapshot.def);
+    const json = `{"def":${JSON.stringify(snapshot.def.name)},"name":${JSON.stringify(snapshot.name)},"labels":${cache.labels.length},"values":${values}${bounds}${extra}${overflowCount}}`;
     return { json, bytes: cache.bytes };
   }
 
@@ -240,8 +245,21 @@ function isHeader(value: unknown): value is Header {
     Array.isArray(header.strings) &&
     Array.isArray(header.families) &&
     header.families.every(
-      (f) => typeof f?.def === 'string' && typeof f.name === 'string' && count(f.labels) && count(f.values) && (f.overflow === undefined || count(f.overflow)),
+      (f) =>
+        typeof f?.def === 'string' &&
+        typeof f.name === 'string' &&
+        count(f.labels) &&
+        count(f.values) &&
+        (f.overflow === undefined || count(f.overflow)) &&
+        (f.extra === undefined || (Array.isArray(f.extra) && f.extra.every((name: unknown) => typeof name === 'string'))),
     ) &&
     (header.folded === undefined || Array.isArray(header.folded))
   );
+}
+
+/** `,"extra":[...]` for a family with the app's extra labels, else nothing. */
+function extraLabelsJson(def: FamilyDef): string {
+  const catalog = catalogDef(def.name);
+  const extra = catalog !== undefined ? extraLabelsOf(def, catalog) : [];
+  return extra.length > 0 ? `,"extra":${JSON.stringify(extra)}` : '';
 }

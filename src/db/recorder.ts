@@ -13,7 +13,7 @@ export class DbRecorder {
   private readonly execute: Counter;
   private readonly executeMany: Counter;
   private readonly errors: Counter;
-  private readonly duration: Histogram;
+  private duration: Histogram;
 
   constructor(registry: Registry) {
     this.newConnections = registry.counter(DB.newConnections);
@@ -22,6 +22,8 @@ export class DbRecorder {
     this.executeMany = registry.counter(DB.executeMany);
     this.errors = registry.counter(DB.errors);
     this.duration = registry.histogram(DB.queryDuration);
+    // configure() may give the duration histogram the app's own buckets before the first query.
+    registry.onReshape(() => (this.duration = registry.histogram(DB.queryDuration)));
   }
 
   connectionAttempted(labels: readonly string[]): void {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { HTTP } from '../../views/index.js';
+import { HTTP, type FamilyDef } from '../../views/index.js';
 import type { Counter } from '../store/counter.js';
 import type { Histogram } from '../store/histogram.js';
 import { values1, values2, values3 } from '../store/label-values.js';
@@ -8,6 +8,9 @@ import type { Registry } from '../store/registry.js';
 import { sampledTrace } from './exemplar.js';
 import { charsetOf, errorTypeOf, METRICS_VIEW, requestHeaders, sanitizeMethod, transportOf, UNNAMED_VIEW } from './labels.js';
 import { attachState, RequestState, stateOf } from './request-state.js';
+import { Labelling, type CountOps, type CurrentRequest, type ObserveOps } from '../extension/labelling.js';
+import type { LabelMetric, ViewName } from '../extension/options.js';
+import { onceLogger } from '../log.js';
 
 /**
  * The only place that turns HTTP request events into measurements of the 19 HTTP families.
@@ -18,46 +21,78 @@ import { attachState, RequestState, stateOf } from './request-state.js';
  * whole rather than counted in some families and not in others.
  */
 export class HttpRecorder {
-  private readonly requestsBefore: Counter;
-  private readonly responsesBefore: Counter;
-  private readonly latencyIncluding: Histogram;
-  private readonly latencyByView: Histogram;
-  private readonly ajax: Counter;
-  private readonly byMethod: Counter;
-  private readonly byTransport: Counter;
-  private readonly byViewTransportMethod: Counter;
-  private readonly requestBody: Histogram;
-  private readonly byTemplate: Counter;
-  private readonly byStatus: Counter;
-  private readonly byStatusViewMethod: Counter;
-  private readonly responseBody: Histogram;
-  private readonly byCharset: Counter;
-  private readonly streaming: Counter;
-  private readonly exceptionsByType: Counter;
-  private readonly exceptionsByView: Counter;
+  private requestsBefore!: Counter;
+  private responsesBefore!: Counter;
+  private latencyIncluding!: Histogram;
+  private latencyByView!: ObserveOps;
+  private ajax!: CountOps;
+  private byMethod!: CountOps;
+  private byTransport!: CountOps;
+  private byViewTransportMethod!: CountOps;
+  private requestBody!: ObserveOps;
+  private byTemplate!: CountOps;
+  private byStatus!: CountOps;
+  private byStatusViewMethod!: CountOps;
+  private responseBody!: ObserveOps;
+  private byCharset!: CountOps;
+  private streaming!: CountOps;
+  private exceptionsByType!: CountOps;
+  private exceptionsByView!: CountOps;
+  /** The request being recorded, for the app's `labelMetric`. */
+  private readonly request: CurrentRequest = { current: undefined };
+  /** Routes families through the app's `labelMetric` and extra labels (`configure()`), where it has any. */
+  private labelling = new Labelling(undefined, this.request);
+  /** The app's view naming (`configure()`). */
+  private viewName: ViewName | undefined;
 
   constructor(
-    registry: Registry,
+    private readonly registry: Registry,
     private readonly trustProxy: boolean,
   ) {
+    this.bind();
+    // A family reshaped by configure() is a new store object: take it.
+    registry.onReshape(() => this.bind());
+    // #4 and #6 stay 0: T0 and TF are always known here (metrics.md section 12.12).
+  }
+
+  /**
+   * The app's hooks from `configure()`, replacing earlier ones: `labelMetric` for every
+   * routing-level recording, `viewName` at route matches.
+   */
+  extend(labelMetric: LabelMetric | undefined, viewName: ViewName | undefined): void {
+    this.labelling = new Labelling(labelMetric, this.request);
+    this.viewName = viewName;
+    this.bind();
+  }
+
+  /** Takes the registry's families, through the app's labelling where it applies. */
+  private bind(): void {
+    const { registry, labelling } = this;
+    const counter = (def: FamilyDef): CountOps => {
+      const family = registry.counter(def);
+      return labelling.applies(def, family.def) ? labelling.counter(def, family) : family;
+    };
+    const histogram = (def: FamilyDef): ObserveOps => {
+      const family = registry.histogram(def);
+      return labelling.applies(def, family.def) ? labelling.histogram(def, family) : family;
+    };
     this.requestsBefore = registry.counter(HTTP.requestsBefore);
     this.responsesBefore = registry.counter(HTTP.responsesBefore);
     this.latencyIncluding = registry.histogram(HTTP.latencyIncludingMiddlewares);
-    this.latencyByView = registry.histogram(HTTP.latencyByViewMethod);
-    this.ajax = registry.counter(HTTP.ajaxRequests);
-    this.byMethod = registry.counter(HTTP.requestsByMethod);
-    this.byTransport = registry.counter(HTTP.requestsByTransport);
-    this.byViewTransportMethod = registry.counter(HTTP.requestsByViewTransportMethod);
-    this.requestBody = registry.histogram(HTTP.requestBodyBytes);
-    this.byTemplate = registry.counter(HTTP.responsesByTemplate);
-    this.byStatus = registry.counter(HTTP.responsesByStatus);
-    this.byStatusViewMethod = registry.counter(HTTP.responsesByStatusViewMethod);
-    this.responseBody = registry.histogram(HTTP.responseBodyBytes);
-    this.byCharset = registry.counter(HTTP.responsesByCharset);
-    this.streaming = registry.counter(HTTP.streamingResponses);
-    this.exceptionsByType = registry.counter(HTTP.exceptionsByType);
-    this.exceptionsByView = registry.counter(HTTP.exceptionsByView);
-    // #4 and #6 stay 0: T0 and TF are always known here (metrics.md section 12.12).
+    this.latencyByView = histogram(HTTP.latencyByViewMethod);
+    this.ajax = counter(HTTP.ajaxRequests);
+    this.byMethod = counter(HTTP.requestsByMethod);
+    this.byTransport = counter(HTTP.requestsByTransport);
+    this.byViewTransportMethod = counter(HTTP.requestsByViewTransportMethod);
+    this.requestBody = histogram(HTTP.requestBodyBytes);
+    this.byTemplate = counter(HTTP.responsesByTemplate);
+    this.byStatus = counter(HTTP.responsesByStatus);
+    this.byStatusViewMethod = counter(HTTP.responsesByStatusViewMethod);
+    this.responseBody = histogram(HTTP.responseBodyBytes);
+    this.byCharset = counter(HTTP.responsesByCharset);
+    this.streaming = counter(HTTP.streamingResponses);
+    this.exceptionsByType = counter(HTTP.exceptionsByType);
+    this.exceptionsByView = counter(HTTP.exceptionsByView);
   }
 
   /** Server dispatch (T0). Returns the request's state, or `undefined` if it was already started. */
@@ -83,17 +118,26 @@ export class HttpRecorder {
   }
 
   /**
-   * A route matched (or the app named the view). The last match before completion wins, and
-   * every per-view family of the request, its request counter included, carries that final view.
+   * A route matched (`route`: its template). The last match before completion wins, and every
+   * per-view family of the request, its request counter included, carries that final view: the
+   * template, or what the app's `viewName` makes of it.
    */
-  matchRoute(req: IncomingMessage, view: string): void {
+  matchRoute(req: IncomingMessage, route: string): void {
     const state = stateOf(req);
-    if (state !== undefined) this.routeMatched(state, view);
+    if (state !== undefined) this.routeMatched(state, route);
   }
 
   /** `matchRoute` for a hook that already holds the request's state. */
-  routeMatched(state: RequestState, view: string): void {
+  routeMatched(state: RequestState, route: string): void {
     if (state.done) return;
+    if (!state.entered) this.countEntry(state);
+    state.view = this.viewName === undefined || route === METRICS_VIEW ? route : (this.appViewName(state, route) ?? route);
+  }
+
+  /** The app names the view from handler code (`setViewName`): a route match whose name is final. */
+  nameView(req: IncomingMessage, view: string): void {
+    const state = stateOf(req);
+    if (state === undefined || state.done) return;
     if (!state.entered) this.countEntry(state);
     state.view = view;
   }
@@ -118,6 +162,7 @@ export class HttpRecorder {
     const state = stateOf(req);
     if (state === undefined || state.rendered || state.done) return;
     state.rendered = true;
+    this.request.current = state;
     this.byTemplate.add(values1(templateName));
   }
 
@@ -126,6 +171,7 @@ export class HttpRecorder {
     const state = stateOf(req);
     if (state === undefined || state.errored || state.done) return;
     state.errored = true;
+    this.request.current = state;
     this.exceptionsByType.add(values1(errorTypeOf(err)));
     this.exceptionsByView.add(values1(state.view ?? UNNAMED_VIEW));
   }
@@ -144,7 +190,10 @@ export class HttpRecorder {
     const charset = charsetOf(res.getHeader('content-type'));
     // A sampled trace the request ran under becomes the exemplar of its latencies and per-view counts.
     const traced = sampledTrace();
+    this.request.current = state;
     if (!state.entered) this.countEntry(state);
+    // Plain node:http: no route match, the app's viewName may still name the request.
+    if (this.viewName !== undefined && state.framework === undefined && state.view === undefined) state.view = this.appViewName(state, undefined);
     this.responsesBefore.inc();
     this.latencyIncluding.observe((now - state.t0) / 1000, traced);
     const view = state.view ?? UNNAMED_VIEW;
@@ -157,9 +206,14 @@ export class HttpRecorder {
     this.byCharset.add(values1(charset));
   }
 
+  private appViewName(state: RequestState, route: string | undefined): string | undefined {
+    return appViewNameOf(this.viewName!, state, route);
+  }
+
   /** The entry families (ajax, method, transport, request body): at TF, or for plain node:http (TF = T0) before the first routing-level event. */
   private countEntry(state: RequestState, frameworkTrustsProxy?: boolean): void {
     state.entered = true;
+    this.request.current = state;
     const { headers } = state;
     if (headers.ajax) this.ajax.inc();
     this.byMethod.add(values1(state.method));
@@ -167,6 +221,25 @@ export class HttpRecorder {
     this.byTransport.add(values1(state.transport));
     this.requestBody.observe(headers.bodySize);
   }
+}
+
+const warnOnce = onceLogger();
+
+/**
+ * The app's `viewName` for a request; `undefined` (the default view) when it returns no string.
+ * A throw is the app's own: reported once, and the default view applies.
+ */
+function appViewNameOf(viewName: ViewName, state: RequestState, route: string | undefined): string | undefined {
+  let name: unknown;
+  try {
+    name = viewName({ req: state.req, framework: state.framework ?? 'node:http', route });
+  } catch (err) {
+    warnOnce('threw', `configure: viewName threw (${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}); the default view applies`);
+    return undefined;
+  }
+  if (typeof name === 'string' || name === undefined) return name;
+  warnOnce('type', `configure: viewName returned ${name === null ? 'null' : typeof name}, not a string or undefined; the default view applies`);
+  return undefined;
 }
 
 function responseBodySize(state: RequestState): number {

@@ -1,4 +1,4 @@
-import { ALL_FAMILIES, bucketBounds, type FamilyDef } from '../../views/index.js';
+import { ALL_FAMILIES, bucketBounds, deriveFamily, type FamilyDef } from '../../views/index.js';
 import { contain } from '../contain.js';
 import { onceLogger, type Logger } from '../log.js';
 import { Counter } from './counter.js';
@@ -21,18 +21,17 @@ export interface RegistryOptions {
  * migration gauges) are such collected values: their collector always yields them.
  */
 export class Registry {
+  /** By catalog definition; a reshaped family (`reshape`) keeps its catalog key. */
   private readonly families = new Map<FamilyDef, AnyFamily>();
   private readonly collectors: Array<{ site: string; collector: Collector }> = [];
+  private readonly reshaped: Array<() => void> = [];
+  private readonly onOverflow: FamilyOptions['onOverflow'];
 
   constructor(private readonly options: RegistryOptions, log?: Logger) {
     const warnOnce = onceLogger(log);
-    const onOverflow = (name: string, limit: number) =>
+    this.onOverflow = (name, limit) =>
       warnOnce(name, `${name} reached PROMETHEUS_MAX_SERIES_PER_METRIC=${limit}; further label sets are counted under otel_metric_overflow="true"`);
-    for (const def of ALL_FAMILIES) {
-      if (def.type === 'gauge') continue;
-      const familyOptions: FamilyOptions = { name: this.exposedName(def), maxSeries: options.maxSeriesPerMetric, onOverflow };
-      this.families.set(def, create(def, familyOptions, options.latencyBuckets));
-    }
+    for (const def of ALL_FAMILIES) if (def.type !== 'gauge') this.families.set(def, this.create(def));
   }
 
   counter(def: FamilyDef): Counter {
@@ -41,6 +40,27 @@ export class Registry {
 
   histogram(def: FamilyDef): Histogram {
     return this.get(def, Histogram);
+  }
+
+  /**
+   * Replaces a family with one that has the app's extra labels and, for a histogram, its own
+   * bounds, while it has no samples; `false` (nothing changes) once it has. Holders of families
+   * (the recorders) take the new objects from their `onReshape` callbacks.
+   */
+  reshape(def: FamilyDef, extraLabels: readonly string[], bounds?: readonly number[]): boolean {
+    const current = this.families.get(def);
+    if (current === undefined) throw new TypeError(`${def.name} is not a counter or histogram family of the catalog`);
+    const shaped = deriveFamily(def, extraLabels, bounds);
+    if (shaped === current.def) return true;
+    if (hasSamples(current.snapshot())) return false;
+    this.families.set(def, this.create(shaped));
+    for (const listener of this.reshaped) listener();
+    return true;
+  }
+
+  /** `listener` runs after each family replacement (`reshape`). */
+  onReshape(listener: () => void): void {
+    this.reshaped.push(listener);
   }
 
   /** The name a family is exposed under: the django groups take the namespace prefix, runtime families never do. */
@@ -72,6 +92,11 @@ export class Registry {
     }
   }
 
+  private create(def: FamilyDef): AnyFamily {
+    const options: FamilyOptions = { name: this.exposedName(def), maxSeries: this.options.maxSeriesPerMetric, onOverflow: this.onOverflow };
+    return def.type === 'counter' ? new Counter(def, options) : new Histogram(def, options, bucketBounds(def.buckets ?? 'latency', this.options.latencyBuckets));
+  }
+
   private get<T extends AnyFamily>(def: FamilyDef, kind: abstract new (...args: never[]) => T): T {
     const f = this.families.get(def);
     if (!(f instanceof kind)) throw new TypeError(`${def.name} is not a ${kind.name} family of the catalog`);
@@ -79,6 +104,11 @@ export class Registry {
   }
 }
 
-function create(def: FamilyDef, options: FamilyOptions, latency: readonly number[]): AnyFamily {
-  return def.type === 'counter' ? new Counter(def, options) : new Histogram(def, options, bucketBounds(def.buckets ?? 'latency', latency));
+/** A labelled family has samples once it has a series; an unlabelled one once its series moved from 0. */
+function hasSamples(snapshot: FamilySnapshot): boolean {
+  for (const point of snapshot.points) {
+    if (snapshot.def.labels.length > 0) return true;
+    if ('count' in point ? point.count > 0 : point.value > 0) return true;
+  }
+  return false;
 }
