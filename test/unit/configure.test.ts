@@ -1,4 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, test } from 'vitest';
+import { readConfig } from '../../src/config.js';
+import { configure } from '../../src/index.js';
+import { start } from '../../src/start.js';
+import { parseExposition, valueOf, vectorOf } from '../support/exposition.js';
 import { MergeTable } from '../../src/cluster/merge.js';
 import { decodeState, encodeState } from '../../src/cluster/state-format.js';
 import { checkOptions, type ConfigureOptions } from '../../src/extension/options.js';
@@ -123,5 +129,38 @@ describe('the multi-process merge keeps the extra labels', () => {
     [...table.add(decodeState(encodeState([values(shaped, [[['GET', 'acme'], 1]])]))!, true)];
     [...table.add(decodeState(encodeState([values(HTTP.requestsByMethod, [[['GET'], 5]])]))!, true)];
     expect(mismatched).toEqual([HTTP.requestsByMethod.name]);
+  });
+});
+
+describe('configure() called before start()', () => {
+  test('applies when the package starts; a later call replaces the hooks it passes, the others stay', async () => {
+    configure({
+      extraLabels: { django_http_requests_total_by_view_transport_method_total: ['tier'], django_http_responses_total_by_status_view_method_total: ['tier'] },
+      labelMetric: (_metric, labels) => ({ ...labels, tier: 'gold' }),
+      viewName: ({ framework, route }) => (framework === 'node:http' && route === undefined ? 'plain' : undefined),
+    });
+    const distribution = (await start({ config: readConfig({ PROMETHEUS_METRICS_EXPORT_PORT: 'off', PROMETHEUS_RUNTIME_METRICS: 'false' }, () => {}) }))!;
+    const server = createServer((_req, res) => res.end('x'));
+    try {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const completed = async (n: number) => {
+        for (let i = 0; i < 200 && valueOf(parseExposition(await distribution.scrape()), 'django_http_responses_before_middlewares_total') !== n; i++) await new Promise((r) => setTimeout(r, 10));
+      };
+      await (await fetch(url)).text();
+      await completed(1);
+      configure({ viewName: undefined });
+      await (await fetch(url)).text();
+      await completed(2);
+      const exp = parseExposition(await distribution.scrape());
+      expect(vectorOf(exp, 'django_http_requests_total_by_view_transport_method_total')).toEqual(['{"method":"GET","tier":"gold","transport":"http","view":"plain"} 1']);
+      expect(vectorOf(exp, 'django_http_responses_total_by_status_view_method_total')).toEqual([
+        '{"method":"GET","status":"200","tier":"gold","view":"<unnamed view>"} 1',
+        '{"method":"GET","status":"200","tier":"gold","view":"plain"} 1',
+      ]);
+    } finally {
+      server.close();
+      await distribution.shutdown();
+    }
   });
 });
