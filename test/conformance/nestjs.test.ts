@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { describe, expect, test, vi } from 'vitest';
+import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { enableNestAdapter } from '../../src/http/frameworks/nestjs.js';
 import type { HttpRecorder } from '../../src/http/recorder.js';
-import { describeFaultModes, type Exchange, type Observed } from '../support/faults.js';
+import { describeFaultModes, playAndStop, type Exchange, type Observed } from '../support/faults.js';
 import { Client, playEachVariant, testEntryFamilies, testVariantsAgree } from '../support/framework-traffic.js';
 import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
 import { ROOT, spawnApp, type RunningApp } from '../support/processes.js';
@@ -210,6 +210,28 @@ for (const platform of ['express', 'fastify'] as const) {
   testVariantsAgree(`NestJS on ${platform}: every variant exposes the same HTTP vectors as the first (timed latency lines aside)`, variants, runOf);
 }
 
+/** The first variant of each NestJS major and platform. */
+const PER_PLATFORM = VARIANTS.filter((v, i) => VARIANTS.findIndex((w) => w[0] === v[0] && w[1] === v[1]) === i);
+/** The view a request has before Nest's middleware runs: express routes after app.use middleware, fastify before its hooks. */
+const VIEW_AT_MIDDLEWARE = { express: '<unnamed view>', fastify: '/api/refused' } as const;
+
+describe.each(PER_PLATFORM)("NestJS %s on %s: a Nest middleware's exception (a script of its own)", (major, platform, path, loader) => {
+  let played: { seen: Observed[]; exp: Exposition };
+  beforeAll(async () => {
+    if (major === '10' && !nest10Installed) throw new Error(`NestJS 10 is not installed: run npm ci --prefix ${NEST10}`);
+    const { seen, exp } = await playAndStop(await spawnApp(APP, { env: variantEnv(major, platform, path, loader) }), [{ path: '/api/refused' }], true);
+    played = { seen, exp: exp! };
+  });
+
+  test("counts by its class, under the view the platform had matched when the middleware ran", () => {
+    const view = VIEW_AT_MIDDLEWARE[platform];
+    expect(played.seen.map((o) => o.status)).toEqual([401]);
+    expect(vectorOf(played.exp, 'django_http_exceptions_total_by_type_total')).toEqual(['{"type":"UnauthorizedException"} 1']);
+    expect(vectorOf(played.exp, 'django_http_exceptions_total_by_view_total')).toEqual([`{"view":"${view}"} 1`]);
+    expect(vectorOf(played.exp, 'django_http_responses_total_by_status_view_method_total')).toEqual([`{"method":"GET","status":"401","view":"${view}"} 1`]);
+  });
+});
+
 const FAULT_STEPS: Exchange[] = [
   '/api/users/7',
   '/api/v1/items/3',
@@ -220,6 +242,7 @@ const FAULT_STEPS: Exchange[] = [
   '/api/teapot',
   '/api/intercepted',
   '/api/stream',
+  '/api/refused',
   '/nowhere',
 ].map((path) => ({ path }));
 FAULT_STEPS.push(
@@ -232,7 +255,7 @@ FAULT_STEPS.push(
 
 /** Without the preload, each platform answers the fault script as the routes say (BREW is refused by Node's parser: 400). */
 const checkBare = (bare: Observed[]) => {
-  expect(bare.map((o) => o.status)).toEqual([200, 200, 404, 403, 500, 409, 418, 500, 200, 404, 201, 400, 404, 200, 400]);
+  expect(bare.map((o) => o.status)).toEqual([200, 200, 404, 403, 500, 409, 418, 500, 200, 401, 404, 201, 400, 404, 200, 400]);
 };
 describeFaultModes("NestJS 11 on express: the package's failures never reach the app", APP, FAULT_STEPS, ['NestJS adapter ExceptionsHandler.next'], checkBare);
 describeFaultModes("NestJS 11 on fastify: the package's failures never reach the app", FASTIFY_APP, FAULT_STEPS, ['NestJS adapter ExceptionsHandler.next'], checkBare);
