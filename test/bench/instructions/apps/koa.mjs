@@ -1,17 +1,4 @@
-// koa 3 + @koa/router, serving the bench's route mix like the express app (test/bench/apps/app.mjs):
-// GET /health, GET /api/items/:id, everything else the framework's 404.
-import Router from '@koa/router';
-import Koa from 'koa';
-import { announce } from './listen.mjs';
+// Bare koa (koa-app.mjs); the preload variants run it with `--import`.
+import { serveKoa } from './koa-app.mjs';
 
-const app = new Koa();
-const router = new Router();
-router.get('/health', (ctx) => {
-  ctx.body = { status: 'ok' };
-});
-router.get('/api/items/:id', (ctx) => {
-  const { id } = ctx.params;
-  ctx.body = { id, name: `item ${id}`, tags: ['a', 'b'] };
-});
-app.use(router.routes());
-const server = app.listen(0, '127.0.0.1', () => announce(server));
+serveKoa();

@@ -1,22 +1,4 @@
-// Plain node:http, serving the bench's route mix like the express app (test/bench/apps/app.mjs):
-// GET /health, GET /api/items/:id, everything else 404.
-import http from 'node:http';
-import { listen } from './listen.mjs';
+// Bare node:http (node-http-app.mjs); the preload variants run it with `--import`.
+import { serveNodeHttp } from './node-http-app.mjs';
 
-const ITEM = /^\/api\/items\/([^/?]+)$/;
-
-function json(res, body) {
-  const text = JSON.stringify(body);
-  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-listen(http.createServer((req, res) => {
-  if (req.method === 'GET') {
-    if (req.url === '/health') return json(res, { status: 'ok' });
-    const m = ITEM.exec(req.url);
-    if (m) return json(res, { id: m[1], name: `item ${m[1]}`, tags: ['a', 'b'] });
-  }
-  res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'content-length': 9 });
-  res.end('Not Found');
-}));
+serveNodeHttp();
