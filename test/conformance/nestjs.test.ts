@@ -60,10 +60,15 @@ function variantEnv(major: string, platform: string, path: string, loader: strin
   };
 }
 
+/** Starts the fixture in one variant; several start at once, so each gets more time than one app's default. */
+async function startApp(major: string, platform: string, path: string, loader: string): Promise<RunningApp> {
+  if (major === '10' && !nest10Installed) throw new Error(`NestJS 10 is not installed: run npm ci --prefix ${NEST10}`);
+  return spawnApp(APP, { env: variantEnv(major, platform, path, loader), timeoutMs: 60_000 });
+}
+
 /** Starts the fixture in one variant and plays the shared script of 213 requests. */
 async function play(major: '10' | '11', platform: string, path: string, loader: string): Promise<Run> {
-  if (major === '10' && !nest10Installed) throw new Error(`NestJS 10 is not installed: run npm ci --prefix ${NEST10}`);
-  const app = await spawnApp(APP, { env: variantEnv(major, platform, path, loader), timeoutMs: 60_000 });
+  const app = await startApp(major, platform, path, loader);
   const client = new Client(app);
   const statuses: Record<string, number> = {
     users: await client.send('/api/users/1', { headers: { 'X-Requested-With': 'XMLHttpRequest' } }),
@@ -86,8 +91,7 @@ async function play(major: '10' | '11', platform: string, path: string, loader: 
   return { app, statuses, after, again, client };
 }
 
-// Ten Nest apps start and play the script at once, on a machine that may be busy with other suites:
-// their start and play get more time than one app's.
+// Ten Nest apps start and play the script at once, on a machine that may be busy with other suites.
 vi.setConfig({ hookTimeout: 120_000 });
 const runOf = playEachVariant(VARIANTS, play);
 
@@ -218,8 +222,7 @@ const VIEW_AT_MIDDLEWARE = { express: '<unnamed view>', fastify: '/api/refused' 
 describe.each(PER_PLATFORM)("NestJS %s on %s: a Nest middleware's exception (a script of its own)", (major, platform, path, loader) => {
   let played: { seen: Observed[]; exp: Exposition };
   beforeAll(async () => {
-    if (major === '10' && !nest10Installed) throw new Error(`NestJS 10 is not installed: run npm ci --prefix ${NEST10}`);
-    const { seen, exp } = await playAndStop(await spawnApp(APP, { env: variantEnv(major, platform, path, loader) }), [{ path: '/api/refused' }], true);
+    const { seen, exp } = await playAndStop(await startApp(major, platform, path, loader), [{ path: '/api/refused' }], true);
     played = { seen, exp: exp! };
   });
 
