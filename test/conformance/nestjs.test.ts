@@ -216,22 +216,38 @@ for (const platform of ['express', 'fastify'] as const) {
 
 /** The first variant of each NestJS major and platform. */
 const PER_PLATFORM = VARIANTS.filter((v, i) => VARIANTS.findIndex((w) => w[0] === v[0] && w[1] === v[1]) === i);
-/** The view a request has before Nest's middleware runs: express routes after app.use middleware, fastify before its hooks. */
-const VIEW_AT_MIDDLEWARE = { express: '<unnamed view>', fastify: '/api/refused' } as const;
+/** Errors raised before a Nest handler runs: a Nest middleware's, and the platform's own for a body it cannot parse. */
+const BEFORE_HANDLER: Exchange[] = [{ path: '/api/refused' }, { method: 'POST', path: '/api/v1/items', headers: { 'Content-Type': 'application/json' }, body: '{bad' }];
+/**
+ * Where each platform counts them: express runs app.use middleware and its body parser before
+ * routing (no view yet), fastify routes before its hooks and body parser.
+ */
+const COUNTED_BEFORE_HANDLER = {
+  express: {
+    byView: ['{"view":"<unnamed view>"} 2'],
+    byStatus: ['{"method":"GET","status":"401","view":"<unnamed view>"} 1', '{"method":"POST","status":"400","view":"<unnamed view>"} 1'],
+  },
+  fastify: {
+    byView: ['{"view":"/api/refused"} 1', '{"view":"/api/v1/items"} 1'],
+    byStatus: ['{"method":"GET","status":"401","view":"/api/refused"} 1', '{"method":"POST","status":"400","view":"/api/v1/items"} 1'],
+  },
+} as const;
+/** The class of the platform's JSON parse error: fastify 5 wraps JSON.parse's SyntaxError in a FastifyError. */
+const parseErrorOf = (major: string, platform: string) => (platform === 'fastify' && major === '11' ? 'FastifyError' : 'SyntaxError');
 
-describe.each(PER_PLATFORM)("NestJS %s on %s: a Nest middleware's exception (a script of its own)", (major, platform, path, loader) => {
+describe.each(PER_PLATFORM)('NestJS %s on %s: errors before the handler (a script of its own)', (major, platform, path, loader) => {
   let played: { seen: Observed[]; exp: Exposition };
   beforeAll(async () => {
-    const { seen, exp } = await playAndStop(await startApp(major, platform, path, loader), [{ path: '/api/refused' }], true);
+    const { seen, exp } = await playAndStop(await startApp(major, platform, path, loader), BEFORE_HANDLER, true);
     played = { seen, exp: exp! };
   });
 
-  test("counts by its class, under the view the platform had matched when the middleware ran", () => {
-    const view = VIEW_AT_MIDDLEWARE[platform];
-    expect(played.seen.map((o) => o.status)).toEqual([401]);
-    expect(vectorOf(played.exp, 'django_http_exceptions_total_by_type_total')).toEqual(['{"type":"UnauthorizedException"} 1']);
-    expect(vectorOf(played.exp, 'django_http_exceptions_total_by_view_total')).toEqual([`{"view":"${view}"} 1`]);
-    expect(vectorOf(played.exp, 'django_http_responses_total_by_status_view_method_total')).toEqual([`{"method":"GET","status":"401","view":"${view}"} 1`]);
+  test("a Nest middleware's exception and an unparsable body count by class, under the view the platform had matched then", () => {
+    const counted = COUNTED_BEFORE_HANDLER[platform];
+    expect(played.seen.map((o) => o.status)).toEqual([401, 400]);
+    expect(vectorOf(played.exp, 'django_http_exceptions_total_by_type_total')).toEqual([`{"type":"${parseErrorOf(major, platform)}"} 1`, '{"type":"UnauthorizedException"} 1']);
+    expect(vectorOf(played.exp, 'django_http_exceptions_total_by_view_total')).toEqual(counted.byView);
+    expect(vectorOf(played.exp, 'django_http_responses_total_by_status_view_method_total')).toEqual(counted.byStatus);
   });
 });
 
