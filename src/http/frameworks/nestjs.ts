@@ -93,8 +93,8 @@ export function enableNestAdapter(_recorder: HttpRecorder): () => void {
 }
 
 /*
- * Each wrapper runs the adapter's step inside the containment primitive, then Nest's own code
- * outside it, with Nest's arguments.
+ * Each wrapper runs Nest's own code outside the containment primitive, with Nest's arguments and
+ * result, and the adapter's step inside it.
  */
 
 function wrapNext(original: Method): Method {
