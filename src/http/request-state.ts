@@ -27,7 +27,7 @@ export class RequestState {
   done = false;
   /** The first Content-Length the app set, or -1. */
   contentLength = -1;
-  /** Body bytes passed to write/end. */
+  /** Body bytes passed to write/end while no Content-Length is known (only then are they the size). */
   bytes = 0;
   streaming = false;
 

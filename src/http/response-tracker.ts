@@ -60,7 +60,8 @@ export function installResponseTracker(): void {
  */
 
 const noteSetHeader = safe('response setHeader', (res: ServerResponse, name: string, value: unknown) => {
-  if (name.toLowerCase() !== 'content-length') return;
+  // The two spellings frameworks use are compared as they are: lowercasing allocates a string.
+  if (name !== 'Content-Length' && name !== 'content-length' && name.toLowerCase() !== 'content-length') return;
   const state = stateOf(res);
   if (state !== undefined && state.contentLength < 0) noteContentLength(state, value);
 });
@@ -74,13 +75,14 @@ const noteWrite = safe('response write', (res: ServerResponse, chunk: Chunk, enc
   const state = stateOf(res);
   if (state === undefined || state.done) return;
   // A write with no Content-Length set means a chunked (streaming) response.
-  if (state.contentLength < 0 && !res.hasHeader('content-length')) state.streaming = true;
+  if (state.contentLength >= 0) return; // the body size is known: the bytes are not needed
+  if (!res.hasHeader('content-length')) state.streaming = true;
   state.bytes += byteLength(chunk, encoding);
 });
 
 const noteEnd = safe('response end', (res: ServerResponse, chunk: Chunk, encoding: unknown) => {
   const state = stateOf(res);
-  if (state !== undefined && !state.done) state.bytes += byteLength(chunk, encoding);
+  if (state !== undefined && !state.done && state.contentLength < 0) state.bytes += byteLength(chunk, encoding);
 });
 
 const notePipe = safe('readable pipe into a response', (res: ServerResponse) => {

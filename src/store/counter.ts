@@ -1,4 +1,5 @@
 import { Family, type SeriesBase } from './family.js';
+import { LastSeries } from './label-values.js';
 import type { CounterSnapshot, Exemplar, ExemplarTrace } from './snapshot.js';
 
 /**
@@ -17,6 +18,8 @@ interface CounterSeries extends SeriesBase {
 export class Counter extends Family<CounterSeries> {
   /** The unlabelled series, present from startup. */
   private readonly single: CounterSeries | undefined = this.def.labels.length === 0 ? this.create([]) : undefined;
+  private readonly last = new LastSeries<CounterSeries>();
+  private readonly lookup = (values: readonly string[]): CounterSeries => this.find(values);
 
   protected create(labels: readonly string[]): CounterSeries {
     return { labels, value: 0, exemplar: undefined, outputCache: undefined };
@@ -34,7 +37,7 @@ export class Counter extends Family<CounterSeries> {
    */
   add(values: readonly string[], by = 1, trace?: ExemplarTrace): void {
     storeChanges.count++;
-    const series = this.find(values);
+    const series = this.last.get(values, this.lookup);
     series.value += by;
     if (trace !== undefined) series.exemplar = { labels: trace.labels, value: by, timestamp: trace.timestamp, outputCache: undefined };
   }

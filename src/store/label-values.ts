@@ -24,3 +24,32 @@ export function values3(a: string, b: string, c: string): readonly string[] {
   three[2] = c;
   return three;
 }
+
+/**
+ * A family's last label-value tuple and the series it found: consecutive requests mostly carry
+ * the same values (the same method, status, charset, often the same view), and comparing a few
+ * string references costs less than a Map probe per label. The caller's tuple is reused by the
+ * next call of its arity, so the values are copied. Series are never removed and a tuple always
+ * finds the same series, so a remembered answer stays right.
+ */
+export class LastSeries<S> {
+  /** A packed copy of the last values; rewritten in place while the arity stays (it does per family). */
+  private values: string[] | undefined = undefined;
+  private series: S | undefined = undefined;
+
+  /** The series for `values`: the remembered one when they match, otherwise `find(values)`'s, remembered. */
+  get(values: readonly string[], find: (values: readonly string[]) => S): S {
+    const last = this.values;
+    const same = last !== undefined && last.length === values.length;
+    if (same) {
+      let i = 0;
+      while (i < last.length && last[i] === values[i]) i++;
+      if (i === last.length) return this.series!;
+    }
+    const series = find(values);
+    if (same) for (let i = 0; i < last.length; i++) last[i] = values[i]!;
+    else this.values = values.slice();
+    this.series = series;
+    return series;
+  }
+}

@@ -39,6 +39,8 @@ export class RouterMatches {
   /** Context prototypes given the accessor: once each, never removed. */
   readonly #watched = new WeakSet<object>();
   #active = false;
+  /** The router `#seen` last looked at (its class is patched, or unsupported and warned about). */
+  #last: unknown = undefined;
 
   constructor(
     private readonly wrap: Patch,
@@ -72,12 +74,16 @@ export class RouterMatches {
 
   stop(): void {
     this.#active = false;
+    this.#last = undefined;
     for (const prototype of this.#patched) this.unwrap(prototype, '_setMatchedRouteInfo');
     this.#patched.clear();
   }
 
   #seen(router: unknown): void {
-    if (!this.#active || typeof router !== 'object' || router === null) return;
+    // An app dispatches through the same few routers request after request: the last one seen
+    // needs no prototype lookup.
+    if (router === this.#last || !this.#active || typeof router !== 'object' || router === null) return;
+    this.#last = router;
     contain('koa adapter ctx.router accessor', () => {
       const prototype = Object.getPrototypeOf(router) as RouterPrototype | null;
       if (prototype === null || this.#patched.has(prototype)) return;
@@ -108,9 +114,9 @@ function wrapSetMatchedRouteInfo(original: Method): Method {
  */
 const observeRouteMatch = safe('koa adapter @koa/router route match', (ctx: RoutedContext, matchedLayers: readonly RouterLayer[]) => {
   const route = ctx._matchedRoute;
-  const recorder = stateOf(ctx.req)?.recorder;
-  if (route === undefined || recorder === undefined) return;
-  recorder.matchRoute(ctx.req, servesMetrics(matchedLayers) ? METRICS_VIEW : String(route));
+  const state = stateOf(ctx.req);
+  if (route === undefined || state === undefined) return;
+  state.recorder.routeMatched(state, servesMetrics(matchedLayers) ? METRICS_VIEW : String(route));
 });
 
 function servesMetrics(matchedLayers: readonly RouterLayer[]): boolean {
