@@ -56,7 +56,8 @@ const USAGE = `usage: node test/bench/instructions.mjs [flags]
   --requests=N          requests per measured window (default 1800: 200 rounds of the 9-request mix)
   --warmup=N            uninstrumented warm-up requests before measuring (default 3000)
   --windows=N           consecutive measured windows; the last is reported, the earlier ones absorb
-                        the one-off cost of switching instrumentation on (default 2)
+                        the one-off cost of switching instrumentation on: V8 keeps compiling for
+                        about 7000 instrumented requests whatever the warm-up (default 6)
   --connections=N       keep-alive load connections (default 1)
   --repeat=N            measure everything N times, interleaved, and report every run (default 1)
   --parallel=N          server processes measured at once (default 1; instruction counts do not
@@ -70,7 +71,7 @@ Mix per connection, in order: ${LOAD_MIX.join(' ')}`;
 function parseOptions(argv) {
   const o = {
     frameworks: Object.keys(FRAMEWORKS), trees: [{ label: 'this', path: ROOT }],
-    requests: 1800, warmup: 3000, windows: 2, connections: 1, repeat: 1, parallel: 1, nodeArgs: [], out: null, keep: false, peers: true,
+    requests: 1800, warmup: 3000, windows: 6, connections: 1, repeat: 1, parallel: 1, nodeArgs: [], out: null, keep: false, peers: true,
   };
   const NUM = { requests: 1, warmup: 0, windows: 1, connections: 1, repeat: 1, parallel: 1 };
   for (const arg of argv) {
@@ -133,38 +134,41 @@ function render(o, results, argv) {
   lines.push(`Date ${new Date().toISOString()}. Node ${process.version}${o.nodeArgs.length ? ` (${o.nodeArgs.join(' ')})` : ''}. Command: node test/bench/instructions.mjs ${argv.join(' ')}`);
   lines.push(`Trees: ${trees.map((t) => `${t.label}=${t.path}`).join(', ')}. Preload runs: PROMETHEUS_METRICS_EXPORT_PORT=off.`);
   lines.push(`JIT = Ir under V8's compilers (TurboFan jobs and their installation, Sparkplug, Maglev; instructions/callgrind.mjs JIT_ROOTS): `
-    + `a compile that lands in the window is a one-off, so "excl. JIT" is added Ir/request with every variant's JIT Ir taken out.`);
+    + `a compile that lands in the window is a one-off. GC = Ir under V8's garbage collector (GC_ROOTS): mostly root scanning, several million Ir `
+    + `per scavenge whatever was allocated, and scavenges are started by a task, so their number in a window follows timing. `
+    + `"excl. JIT and GC" is added Ir/request with every variant's JIT and GC Ir taken out: the figure that repeats run to run. Brackets: the variant's own JIT / GC Ir per request.`);
   if (o.peers) {
     lines.push(`Peers (no preload, each framework's own app plus the peer): ${o.frameworks.map((fw) => `${FRAMEWORKS[fw].label}: ${Object.keys(FRAMEWORKS[fw].peers).join(', ') || 'none'}`).join('; ')}. `
-      + `"${trees[0].label} / best peer" divides ${trees[0].label}'s added Ir/request excl. JIT by the lowest peer's, run by run.`);
+      + `"${trees[0].label} / best peer" divides ${trees[0].label}'s added Ir/request excl. JIT and GC by the lowest peer's, run by run.`);
   }
   lines.push('');
-  const head = ['framework', 'bare Ir/request (JIT)'];
+  const head = ['framework', 'bare Ir/request (JIT / GC)'];
   for (const [i, t] of trees.entries()) {
-    head.push(`${t.label}: added Ir/request (JIT)`, `${t.label}: added excl. JIT`);
-    if (i > 0) head.push(`${t.label} / ${trees[0].label}, excl. JIT`);
+    head.push(`${t.label}: added Ir/request (JIT / GC)`, `${t.label}: added excl. JIT and GC`);
+    if (i > 0) head.push(`${t.label} / ${trees[0].label}, excl. JIT and GC`);
   }
-  if (o.peers) head.push('peers: added excl. JIT', `${trees[0].label} / best peer, excl. JIT`);
+  if (o.peers) head.push('peers: added excl. JIT and GC', `${trees[0].label} / best peer, excl. JIT and GC`);
   lines.push(`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`);
   const cell = (xs, f) => (xs.length > 1 ? `${f(mean(xs))} (${xs.map(f).join(' / ')})` : f(xs[0]));
   const ratio = (x) => `${x.toFixed(2)}x`;
   for (const fw of o.frameworks) {
     const bare = results[fw].bare;
-    const jit = results.jit[fw];
-    const row = [FRAMEWORKS[fw].label, `${cell(bare, k)} (${cell(jit.bare, k)})`];
+    const { jit, gc } = results;
+    const apart = (key) => `${cell(jit[fw][key], k)} / ${cell(gc[fw][key], k)}`;
+    const row = [FRAMEWORKS[fw].label, `${cell(bare, k)} (${apart('bare')})`];
     const addedOf = (key) => results[fw][key].map((x, r) => x - bare[r]);
-    const exJit = (key) => addedOf(key).map((a, r) => a - (jit[key][r] - jit.bare[r]));
-    const exJit0 = exJit(trees[0].label);
+    const exJitGc = (key) => addedOf(key).map((a, r) => a - (jit[fw][key][r] - jit[fw].bare[r]) - (gc[fw][key][r] - gc[fw].bare[r]));
+    const steady0 = exJitGc(trees[0].label);
     for (const [i, t] of trees.entries()) {
-      row.push(`${cell(addedOf(t.label), signedK)} (${cell(jit[t.label], k)})`, cell(exJit(t.label), signedK));
-      if (i > 0) row.push(cell(exJit(t.label).map((a, r) => a / exJit0[r]), ratio));
+      row.push(`${cell(addedOf(t.label), signedK)} (${apart(t.label)})`, cell(exJitGc(t.label), signedK));
+      if (i > 0) row.push(cell(exJitGc(t.label).map((a, r) => a / steady0[r]), ratio));
     }
     if (o.peers) {
-      const peers = variantsOf(o, fw).filter((v) => v.name !== undefined).map((v) => ({ name: v.name, added: exJit(v.key) }));
+      const peers = variantsOf(o, fw).filter((v) => v.name !== undefined).map((v) => ({ name: v.name, added: exJitGc(v.key) }));
       if (peers.length === 0) row.push('-', '-');
       else {
         const best = peers.reduce((a, b) => (mean(b.added) < mean(a.added) ? b : a));
-        row.push(peers.map((p) => `${p.name} ${cell(p.added, signedK)}`).join('; '), `${cell(exJit0.map((a, r) => a / best.added[r]), ratio)} (${best.name})`);
+        row.push(peers.map((p) => `${p.name} ${cell(p.added, signedK)}`).join('; '), `${cell(steady0.map((a, r) => a / best.added[r]), ratio)} (${best.name})`);
       }
     }
     lines.push(`| ${row.join(' | ')} |`);
@@ -176,8 +180,8 @@ function render(o, results, argv) {
       lines.push(`- ${FRAMEWORKS[fw].label}: ${parts.join(', ')}`);
     }
   }
-  lines.push('', 'Every window (Ir/request, JIT in brackets; the first window of each process carries the cost of switching instrumentation on):');
-  for (const w of results.windows) lines.push(`- run ${w.run} ${w.fw} ${w.variant}: ${w.perRequest.map((x, i) => `${k(x)} (${k(w.jitPerRequest[i])})`).join(', ')}`);
+  lines.push('', 'Every window (Ir/request, JIT / GC in brackets; the first windows of each process carry the cost of switching instrumentation on):');
+  for (const w of results.windows) lines.push(`- run ${w.run} ${w.fw} ${w.variant}: ${w.perRequest.map((x, i) => `${k(x)} (${k(w.jitPerRequest[i])} / ${k(w.gcPerRequest[i])})`).join(', ')}`);
   return lines.join('\n');
 }
 
@@ -187,13 +191,14 @@ async function main() {
   try { o = parseOptions(argv); } catch (e) { console.error(e.message); return 2; }
   if (o.help) { console.log(USAGE); return 0; }
   const outDir = mkdtempSync(join(tmpdir(), 'odm-instructions-'));
-  const results = { windows: [], jit: {} };
+  const results = { windows: [], jit: {}, gc: {} };
   const log = (s) => console.log(s);
   const jobs = [];
   for (const fw of o.frameworks) {
     const keys = variantsOf(o, fw).map((v) => v.key);
     results[fw] = Object.fromEntries(keys.map((key) => [key, []]));
     results.jit[fw] = Object.fromEntries(keys.map((key) => [key, []]));
+    results.gc[fw] = Object.fromEntries(keys.map((key) => [key, []]));
   }
   for (let run = 1; run <= o.repeat; run++) {
     for (const fw of o.frameworks) for (const v of variantsOf(o, fw)) jobs.push({ run, fw, v });
@@ -213,7 +218,8 @@ async function main() {
       });
       results[fw][v.key][run - 1] = r.irPerRequest.at(-1);
       results.jit[fw][v.key][run - 1] = r.jitPerRequest.at(-1);
-      results.windows.push({ run, fw, variant: v.key, order, perRequest: r.irPerRequest, jitPerRequest: r.jitPerRequest });
+      results.gc[fw][v.key][run - 1] = r.gcPerRequest.at(-1);
+      results.windows.push({ run, fw, variant: v.key, order, perRequest: r.irPerRequest, jitPerRequest: r.jitPerRequest, gcPerRequest: r.gcPerRequest });
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.parallel, jobs.length) }, worker));

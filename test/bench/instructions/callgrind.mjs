@@ -46,8 +46,18 @@ function callgrindControl(args) {
  */
 const JIT_ROOTS = /^v8::internal::(?:OptimizingCompileDispatcher::(?:CompileTask::RunInternal|InstallOptimizedFunctions)|Compiler::CompileOptimized|baseline::BaselineBatchCompiler::EnqueueFunction|maglev::MaglevConcurrentDispatcher::JobTask::Run)\(/;
 
-/** Ir spent under JIT_ROOTS (inclusive cost of the calls into them) in one callgrind dump's text. */
-function jitIr(text) {
+/**
+ * Where V8's garbage collector starts: a collection on the main thread (scavenges are mostly
+ * started by a task, so how many land in a window depends on timing, and each costs several
+ * million Ir of root scanning whatever the app allocated), an incremental marking step, and the
+ * helper threads' jobs. Reported apart, like JIT: a window holds a whole number of collections.
+ */
+const GC_ROOTS = /^v8::internal::(?:Heap::CollectGarbage|IncrementalMarkingJob::Task::RunInternal|IncrementalMarking::AdvanceOnAllocation|ScavengerCollector::JobTask::Run|ConcurrentMarking::JobTask::Run|Sweeper::SweeperJob::Run|MemoryAllocator::Unmapper::UnmapFreeMemoryJob::Run)\(/;
+/** The main thread joining a GC job it started inside a collection (already counted there). */
+const GC_JOIN = /^v8::platform::DefaultJobState::Join\(/;
+
+/** Ir spent under JIT_ROOTS and under GC_ROOTS (inclusive cost of the calls into them) in one callgrind dump's text. */
+function rootsIr(text) {
   const names = new Map(); // callgrind's name compression: "(id) name" once, "(id)" after
   const name = (spec) => {
     const m = /^\((\d+)\)(?: (.*))?$/.exec(spec);
@@ -58,26 +68,29 @@ function jitIr(text) {
   let fn = '';
   let callee = '';
   let callCost = false;
-  let ir = 0;
+  let jit = 0;
+  let gc = 0;
   for (const line of text.split('\n')) {
     if (line.startsWith('fn=')) fn = name(line.slice(3));
     else if (line.startsWith('cfn=')) callee = name(line.slice(4));
     else if (line.startsWith('calls=')) callCost = true; // the next cost line is the call's inclusive cost
     else if (callCost && /^(?:[+-]?\d+|\*)\s/.test(line)) {
       callCost = false;
-      if (JIT_ROOTS.test(callee) && !JIT_ROOTS.test(fn)) ir += Number(line.split(/\s+/)[1]);
+      const ir = Number(line.split(/\s+/)[1]);
+      if (JIT_ROOTS.test(callee) && !JIT_ROOTS.test(fn)) jit += ir;
+      else if (GC_ROOTS.test(callee) && !GC_ROOTS.test(fn) && !GC_JOIN.test(fn)) gc += ir;
     }
   }
-  return ir;
+  return { jit, gc };
 }
 
-/** Total Ir of one callgrind dump and its JIT compilers' part; waits for the file to be complete (its closing `totals:` line). */
+/** Total Ir of one callgrind dump, its JIT compilers' and its garbage collector's parts; waits for the file to be complete (its closing `totals:` line). */
 async function readDump(file) {
   for (let i = 0; i < 200; i++) {
     if (existsSync(file)) {
       const text = readFileSync(file, 'utf8');
       const m = /^totals:\s*(\d+)/m.exec(text);
-      if (m) return { total: Number(m[1]), jit: jitIr(text) };
+      if (m) return { total: Number(m[1]), ...rootsIr(text) };
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -145,21 +158,23 @@ export async function measure({ app, preload, env, outFile, warmup, requests, wi
     await callgrindControl(['-i', 'on', String(pid)]);
     const irTotal = [];
     const jitTotal = [];
+    const gcTotal = [];
     for (let w = 1; w <= windows; w++) {
       const tm = Date.now();
       await load(requests);
       await callgrindControl(['-d', String(pid)]); // dumps this window's costs and zeroes the counters
-      const { total, jit } = await readDump(`${outFile}.${w}`);
+      const { total, jit, gc } = await readDump(`${outFile}.${w}`);
       irTotal.push(total);
       jitTotal.push(jit);
-      log?.(`    window ${w}: ${requests} requests, ${(total / requests / 1e3).toFixed(1)} k Ir/request, JIT compile ${(jit / requests / 1e3).toFixed(1)} k (${((Date.now() - tm) / 1000).toFixed(1)} s)`);
+      gcTotal.push(gc);
+      log?.(`    window ${w}: ${requests} requests, ${(total / requests / 1e3).toFixed(1)} k Ir/request, JIT compile ${(jit / requests / 1e3).toFixed(1)} k, GC ${(gc / requests / 1e3).toFixed(1)} k (${((Date.now() - tm) / 1000).toFixed(1)} s)`);
     }
     await callgrindControl(['-i', 'off', String(pid)]);
     const servedCount = (await served()) - s0;
     const expected = warmup + windows * requests;
     if (servedCount !== expected) throw fail(`served ${servedCount} requests, expected ${expected}`);
     const perRequest = (xs) => xs.map((ir) => ir / requests);
-    return { irTotal, irPerRequest: perRequest(irTotal), jitPerRequest: perRequest(jitTotal), served: servedCount, wallMs: Date.now() - t0 };
+    return { irTotal, irPerRequest: perRequest(irTotal), jitPerRequest: perRequest(jitTotal), gcPerRequest: perRequest(gcTotal), served: servedCount, wallMs: Date.now() - t0 };
   } finally {
     child.kill('SIGKILL');
     await exited;
