@@ -39,7 +39,23 @@ function firstIsHttps(header: string | string[] | undefined): boolean {
 /** A `Content-Length` as a decimal integer; absent, empty or malformed counts 0. */
 function decimalSize(header: string | undefined): number {
   if (header === undefined) return 0;
-  return /^\s*\d+\s*$/.test(header) ? Number(header) : 0;
+  const n = decimalOf(header);
+  return Number.isNaN(n) ? 0 : n;
+}
+
+/**
+ * A header value that is a decimal integer (surrounding whitespace allowed), or NaN. Plain digits,
+ * what frameworks write, are checked without a pattern match.
+ */
+export function decimalOf(text: string): number {
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i++;
+  }
+  if (i > 0 && i === text.length) return Number(text);
+  return /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
 }
 
 /** The `charset` parameter of a Content-Type, as written and unquoted; Django's default otherwise. */

@@ -1,6 +1,7 @@
 import { ServerResponse, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { safe } from '../contain.js';
+import { decimalOf } from './labels.js';
 import { stateOf } from './request-state.js';
 import type { RequestState } from './request-state.js';
 
@@ -60,8 +61,7 @@ export function installResponseTracker(): void {
  */
 
 const noteSetHeader = safe('response setHeader', (res: ServerResponse, name: string, value: unknown) => {
-  // The two spellings frameworks use are compared as they are: lowercasing allocates a string.
-  if (name !== 'Content-Length' && name !== 'content-length' && name.toLowerCase() !== 'content-length') return;
+  if (!isContentLength(name)) return;
   const state = stateOf(res);
   if (state !== undefined && state.contentLength < 0) noteContentLength(state, value);
 });
@@ -90,9 +90,17 @@ const notePipe = safe('readable pipe into a response', (res: ServerResponse) => 
   if (state !== undefined) state.streaming = true;
 });
 
+/**
+ * A header name is Content-Length, in any case. The two spellings frameworks use are compared as
+ * they are, and only a name of the right length is lowercased: lowercasing allocates a string.
+ */
+function isContentLength(name: string): boolean {
+  return name.length === 14 && (name === 'content-length' || name === 'Content-Length' || name.toLowerCase() === 'content-length');
+}
+
 function noteContentLength(state: RequestState, value: unknown): void {
   const v = Array.isArray(value) ? value[0] : value;
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? decimalOf(v) : NaN;
   if (Number.isFinite(n) && n >= 0) state.contentLength = n;
 }
 
@@ -100,12 +108,12 @@ function noteHeaders(state: RequestState, headers: OutgoingHttpHeaders | Outgoin
   if (Array.isArray(headers)) {
     // Flat [name, value, name, value, ...] form.
     for (let i = 0; i + 1 < headers.length; i += 2) {
-      if (String(headers[i]).toLowerCase() === 'content-length') return noteContentLength(state, headers[i + 1]);
+      if (isContentLength(String(headers[i]))) return noteContentLength(state, headers[i + 1]);
     }
     return;
   }
   for (const name of Object.keys(headers)) {
-    if (name.toLowerCase() === 'content-length') return noteContentLength(state, headers[name]);
+    if (isContentLength(name)) return noteContentLength(state, headers[name]);
   }
 }
 
