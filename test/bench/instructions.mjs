@@ -136,7 +136,7 @@ function render(o, results, argv) {
   lines.push(`JIT = Ir under V8's compilers (TurboFan jobs and their installation, Sparkplug, Maglev; instructions/callgrind.mjs JIT_ROOTS): `
     + `a compile that lands in the window is a one-off. GC = Ir under V8's garbage collector (GC_ROOTS): mostly root scanning, several million Ir `
     + `per scavenge whatever was allocated, and scavenges are started by a task, so their number in a window follows timing. `
-    + `"excl. JIT and GC" is added Ir/request with every variant's JIT and GC Ir taken out: the figure that repeats run to run. Brackets: the variant's own JIT / GC Ir per request.`);
+    + `"excl. JIT and GC" is added Ir/request with every variant's JIT and GC Ir taken out: the figure that repeats run to run. Brackets: the variant's own JIT / GC Ir per request (mean of the runs).`);
   if (o.peers) {
     lines.push(`Peers (no preload, each framework's own app plus the peer): ${o.frameworks.map((fw) => `${FRAMEWORKS[fw].label}: ${Object.keys(FRAMEWORKS[fw].peers).join(', ') || 'none'}`).join('; ')}. `
       + `"${trees[0].label} / best peer" divides ${trees[0].label}'s added Ir/request excl. JIT and GC by the lowest peer's, run by run.`);
@@ -154,7 +154,7 @@ function render(o, results, argv) {
   for (const fw of o.frameworks) {
     const bare = results[fw].bare;
     const { jit, gc } = results;
-    const apart = (key) => `${cell(jit[fw][key], k)} / ${cell(gc[fw][key], k)}`;
+    const apart = (key) => `${k(mean(jit[fw][key]))} / ${k(mean(gc[fw][key]))}`;
     const row = [FRAMEWORKS[fw].label, `${cell(bare, k)} (${apart('bare')})`];
     const addedOf = (key) => results[fw][key].map((x, r) => x - bare[r]);
     const exJitGc = (key) => addedOf(key).map((a, r) => a - (jit[fw][key][r] - jit[fw].bare[r]) - (gc[fw][key][r] - gc[fw].bare[r]));
