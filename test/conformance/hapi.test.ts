@@ -3,8 +3,8 @@ import { describe, expect, test } from 'vitest';
 import { enableHapiAdapter } from '../../src/http/frameworks/hapi.js';
 import type { HttpRecorder } from '../../src/http/recorder.js';
 import { describeFaultModes, type Exchange } from '../support/faults.js';
-import { Client, playEachVariant, testEntryFamilies, testVariantsAgree } from '../support/framework-traffic.js';
-import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
+import { Client, playEachVariant, testEntryFamilies, testResponseBodies, testVariantsAgree } from '../support/framework-traffic.js';
+import { vectorOf, type Exposition } from '../support/exposition.js';
 import { spawnApp, type RunningApp } from '../support/processes.js';
 
 const APP = 'test/fixtures/hapi-app.mjs';
@@ -148,16 +148,7 @@ describe.each(VARIANTS)('hapi 21, %s path, hapi loaded by %s', (path, loader) =>
     expect(vectorOf(run().after, 'django_http_responses_total_by_templatename_total')).toEqual(['{"templatename":"index"} 1']);
   });
 
-  test('response bodies: a stream response is streaming; charset', () => {
-    const { after, client } = run();
-    expect(valueOf(after, 'django_http_responses_streaming_total')).toBe(1);
-    expect(valueOf(after, 'django_http_responses_body_total_bytes_count')).toBe(212);
-    expect(valueOf(after, 'django_http_responses_body_total_bytes_sum')).toBe(client.bodyBytes + client.inAppScrapeBytes);
-    expect(vectorOf(after, 'django_http_responses_total_by_charset_total')).toEqual([
-      '{"charset":"latin-1"} 1',
-      '{"charset":"utf-8"} 212',
-    ]);
-  });
+  testResponseBodies(run, 'the stream response');
 
   test("exceptions: by the class of the error hapi wrapped in a Boom (a thrown string as String, a Boom as Error); hapi's own 404s none", () => {
     const { after } = run();

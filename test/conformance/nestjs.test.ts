@@ -4,8 +4,8 @@ import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { enableNestAdapter } from '../../src/http/frameworks/nestjs.js';
 import type { HttpRecorder } from '../../src/http/recorder.js';
 import { describeFaultModes, playAndStop, type Exchange, type Observed } from '../support/faults.js';
-import { Client, playEachVariant, testEntryFamilies, testVariantsAgree } from '../support/framework-traffic.js';
-import { valueOf, vectorOf, type Exposition } from '../support/exposition.js';
+import { Client, playEachVariant, testEntryFamilies, testResponseBodies, testVariantsAgree } from '../support/framework-traffic.js';
+import { vectorOf, type Exposition } from '../support/exposition.js';
 import { ROOT, spawnApp, type RunningApp } from '../support/processes.js';
 
 const APP = 'test/fixtures/nestjs-app.mjs';
@@ -175,16 +175,7 @@ describe.each(VARIANTS)('NestJS %s on %s, %s path, Nest loaded by %s', (major, p
     ]);
   });
 
-  test('response bodies: a StreamableFile is streaming; charset', () => {
-    const { after, client } = run();
-    expect(valueOf(after, 'django_http_responses_streaming_total')).toBe(1);
-    expect(valueOf(after, 'django_http_responses_body_total_bytes_count')).toBe(212);
-    expect(valueOf(after, 'django_http_responses_body_total_bytes_sum')).toBe(client.bodyBytes + client.inAppScrapeBytes);
-    expect(vectorOf(after, 'django_http_responses_total_by_charset_total')).toEqual([
-      '{"charset":"latin-1"} 1',
-      '{"charset":"utf-8"} 212',
-    ]);
-  });
+  testResponseBodies(run, 'the StreamableFile');
 
   test("exceptions: by the thrown object's class, from a guard, a handler, ValidationPipe and an interceptor, also when the app's filters answer; Nest's not-found route none", () => {
     const { after } = run();

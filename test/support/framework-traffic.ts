@@ -1,4 +1,4 @@
-// Traffic helpers and shared assertions of the fastify and koa conformance tests.
+// Traffic helpers and shared assertions of the framework conformance tests.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { valueOf, vectorOf, type Exposition, type Sample } from './exposition.js';
@@ -81,6 +81,23 @@ export function testEntryFamilies(run: () => { after: Exposition; again: Exposit
     expect(valueOf(after, 'django_http_requests_body_total_bytes_sum')).toBe(300);
     expect(valueOf(after, 'django_http_requests_body_total_bytes_bucket', { le: '256.0' })).toBe(212);
     expect(valueOf(after, 'django_http_requests_body_total_bytes_bucket', { le: '512.0' })).toBe(213);
+  });
+}
+
+/**
+ * The response-body families after the shared 213-request script: one streamed response (`streamed`
+ * says which), the 212 others sized with exactly the bytes the client received, one latin-1 charset.
+ */
+export function testResponseBodies(run: () => { after: Exposition; client: Client }, streamed: string): void {
+  test(`response bodies: ${streamed} is streaming; charset`, () => {
+    const { after, client } = run();
+    expect(valueOf(after, 'django_http_responses_streaming_total')).toBe(1);
+    expect(valueOf(after, 'django_http_responses_body_total_bytes_count')).toBe(212);
+    expect(valueOf(after, 'django_http_responses_body_total_bytes_sum')).toBe(client.bodyBytes + client.inAppScrapeBytes);
+    expect(vectorOf(after, 'django_http_responses_total_by_charset_total')).toEqual([
+      '{"charset":"latin-1"} 1',
+      '{"charset":"utf-8"} 212',
+    ]);
   });
 }
 
