@@ -1,20 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  InstrumentationBase,
-  InstrumentationNodeModuleDefinition,
-  InstrumentationNodeModuleFile,
-  isWrapped,
-  type InstrumentationConfig,
-} from '@opentelemetry/instrumentation';
+import { InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
 import { contain, safe } from '../../contain.js';
 import { onceLogger } from '../../log.js';
 import { enterApp, matchRoute, observeError, observingFinalErrors, render, type ExpressApp } from './express-events.js';
 import { enterLayer, enterRouter, prepareRequest, tagMountLayers, tagRoute, type RouteLike, type RouterLike } from './express-mounts.js';
+import { AdapterInstrumentation } from './adapter-instrumentation.js';
+import type { Method, Wrapper } from './wrapped-methods.js';
 
 const warnOnce = onceLogger();
 
-type Method = (...args: never[]) => unknown;
-type Wrapper = (original: Method) => Method;
 
 /**
  * One object of a module's exports and the methods wrapped on it. Each method is given by its
@@ -43,10 +37,9 @@ const prototypeOf = (exports: unknown): object | undefined => main(exports)?.pro
  *   left) and the outermost `Router#handle` callback (errors that reach express's final handler).
  * Express 5's router is the `router` package; express 4 has its own in `express/lib/router/`.
  */
-export class ExpressInstrumentation extends InstrumentationBase<InstrumentationConfig> {
+export class ExpressInstrumentation extends AdapterInstrumentation {
   constructor() {
-    // This instrumentation emits no telemetry of its own, so its scope version is irrelevant.
-    super('otel-django-metrics/express', '0.0.0', {});
+    super('express');
   }
 
   protected override init(): InstrumentationNodeModuleDefinition[] {
@@ -96,7 +89,7 @@ export class ExpressInstrumentation extends InstrumentationBase<InstrumentationC
    * module hooks), and every patched object is remembered so that `disable` restores them all.
    */
   private patcher(name: string, parts: Part[]): { patch: (exports: unknown) => unknown; unpatch: () => void } {
-    const patched = new Map<Record<string, Method>, string[]>();
+    const wrapped = this.wrappedMethods();
     const patch = (exports: unknown): unknown => {
       for (const part of parts) {
         contain(`express adapter patch of ${name}`, () => {
@@ -105,26 +98,19 @@ export class ExpressInstrumentation extends InstrumentationBase<InstrumentationC
             warnOnce(name, `express adapter: unexpected exports of ${name}; its metrics will be incomplete`);
             return;
           }
-          const wrapped = patched.get(target) ?? [];
           for (const [names, wrapper] of part.methods) {
             const method = names.find((n) => typeof target[n] === 'function');
             if (method === undefined) {
               warnOnce(`${name}.${names[0]}`, `express adapter: ${name} has no ${names.join('/')} to hook; its metrics will be incomplete`);
               continue;
             }
-            this._wrap(target, method, wrapper);
-            if (!wrapped.includes(method)) wrapped.push(method);
+            wrapped.wrap(target, method, wrapper);
           }
-          patched.set(target, wrapped);
         });
       }
       return exports;
     };
-    const unpatch = (): void => {
-      for (const [target, methods] of patched) for (const m of methods) if (isWrapped(target[m])) this._unwrap(target, m);
-      patched.clear();
-    };
-    return { patch, unpatch };
+    return { patch, unpatch: () => wrapped.restore() };
   }
 }
 

@@ -1,16 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import {
-  InstrumentationBase,
-  InstrumentationNodeModuleDefinition,
-  InstrumentationNodeModuleFile,
-  isWrapped,
-  type InstrumentationConfig,
-} from '@opentelemetry/instrumentation';
+import { InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
 import { safe } from '../../contain.js';
 import { onceLogger } from '../../log.js';
 import type { HttpRecorder } from '../recorder.js';
 import { stateOf } from '../request-state.js';
 import { reusedInstrumentation } from './reused-instrumentation.js';
+import { AdapterInstrumentation } from './adapter-instrumentation.js';
+import type { Method } from './wrapped-methods.js';
 
 /** The parts of a hapi 21 request this adapter reads (no type import: hapi is optional). */
 interface HapiRequest {
@@ -44,7 +40,6 @@ interface HapiCore {
   _defaultRoutes(): void;
 }
 
-type Method = (...args: never[]) => unknown;
 
 const warnOnce = onceLogger();
 
@@ -65,14 +60,13 @@ const NON_ERROR_THROWN = 'Cannot throw non-error object';
  * `@hapi/vision` template. The extensions outlive this adapter (hapi cannot remove them), so they
  * reach the recorder through the request's own state: after `disable` they count nothing.
  */
-class HapiInstrumentation extends InstrumentationBase<InstrumentationConfig> {
+class HapiInstrumentation extends AdapterInstrumentation {
   constructor() {
-    // This instrumentation emits no telemetry of its own, so its scope version is irrelevant.
-    super('otel-django-metrics/hapi', '0.0.0', {});
+    super('hapi');
   }
 
   protected override init(): InstrumentationNodeModuleDefinition[] {
-    const patched = new Set<Record<string, Method>>();
+    const wrapped = this.wrappedMethods();
     const core = new InstrumentationNodeModuleFile(
       '@hapi/hapi/lib/core.js',
       HAPI_VERSIONS,
@@ -82,14 +76,10 @@ class HapiInstrumentation extends InstrumentationBase<InstrumentationConfig> {
           warnOnce('hapi core', 'hapi adapter: @hapi/hapi has no Core._defaultRoutes to hook; hapi requests will have no routing-level metrics');
           return exports;
         }
-        this._wrap(proto, '_defaultRoutes', wrapDefaultRoutes);
-        patched.add(proto);
+        wrapped.wrap(proto, '_defaultRoutes', wrapDefaultRoutes);
         return exports;
       },
-      () => {
-        for (const proto of patched) if (isWrapped(proto._defaultRoutes)) this._unwrap(proto, '_defaultRoutes');
-        patched.clear();
-      },
+      () => wrapped.restore(),
     );
     return [new InstrumentationNodeModuleDefinition('@hapi/hapi', HAPI_VERSIONS, undefined, undefined, [core])];
   }

@@ -4,6 +4,7 @@ import { isMetricsHandler } from '../../exposition/handler.js';
 import { onceLogger } from '../../log.js';
 import { METRICS_VIEW } from '../labels.js';
 import { stateOf } from '../request-state.js';
+import type { Method, WrappedMethods } from './wrapped-methods.js';
 
 const warnOnce = onceLogger();
 
@@ -18,9 +19,7 @@ interface RoutedContext {
   _matchedRoute?: string | RegExp;
 }
 
-type Method = (...args: never[]) => unknown;
 type RouterPrototype = Record<string, Method>;
-type Patch = (prototype: RouterPrototype, method: string, wrapper: (original: Method) => Method) => void;
 
 /** Where the accessor keeps each context's `router`. */
 const kRouter = Symbol('otel-django-metrics.koa-router');
@@ -35,17 +34,14 @@ type Carrier = { [kRouter]?: unknown };
  * bundles has two Router classes; every patched one is unwrapped by `stop`.
  */
 export class RouterMatches {
-  readonly #patched = new Set<RouterPrototype>();
   /** Context prototypes given the accessor: once each, never removed. */
   readonly #watched = new WeakSet<object>();
   #active = false;
   /** The router `#seen` last looked at (its class is patched, or unsupported and warned about). */
   #last: unknown = undefined;
 
-  constructor(
-    private readonly wrap: Patch,
-    private readonly unwrap: (prototype: RouterPrototype, method: string) => void,
-  ) {}
+  /** `@koa/router` Router prototypes wrapped so far. */
+  constructor(private readonly wrapped: WrappedMethods) {}
 
   /**
    * Starts watching the contexts made from koa's context prototype. The accessor stays after
@@ -75,8 +71,7 @@ export class RouterMatches {
   stop(): void {
     this.#active = false;
     this.#last = undefined;
-    for (const prototype of this.#patched) this.unwrap(prototype, '_setMatchedRouteInfo');
-    this.#patched.clear();
+    this.wrapped.restore();
   }
 
   #seen(router: unknown): void {
@@ -86,13 +81,12 @@ export class RouterMatches {
     this.#last = router;
     contain('koa adapter ctx.router accessor', () => {
       const prototype = Object.getPrototypeOf(router) as RouterPrototype | null;
-      if (prototype === null || this.#patched.has(prototype)) return;
+      if (prototype === null || this.wrapped.has(prototype)) return;
       if (typeof prototype._setMatchedRouteInfo !== 'function') {
         warnOnce('unsupported', 'koa adapter: ctx.router has no _setMatchedRouteInfo (@koa/router 15 has); its routes are <unnamed view>');
         return;
       }
-      this.wrap(prototype, '_setMatchedRouteInfo', wrapSetMatchedRouteInfo);
-      this.#patched.add(prototype);
+      this.wrapped.wrap(prototype, '_setMatchedRouteInfo', wrapSetMatchedRouteInfo);
     });
   }
 }

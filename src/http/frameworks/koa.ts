@@ -1,11 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import {
-  InstrumentationBase,
-  InstrumentationNodeModuleDefinition,
-  InstrumentationNodeModuleFile,
-  isWrapped,
-  type InstrumentationConfig,
-} from '@opentelemetry/instrumentation';
+import { InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
 import { contain, safe } from '../../contain.js';
 import { onceLogger } from '../../log.js';
 import type { HttpRecorder } from '../recorder.js';
@@ -13,6 +7,8 @@ import { stateOf } from '../request-state.js';
 import { RouterMatches } from './koa-router.js';
 import { RenderCalls } from './koa-views.js';
 import { reusedInstrumentation } from './reused-instrumentation.js';
+import { AdapterInstrumentation } from './adapter-instrumentation.js';
+import type { Method, Wrapper } from './wrapped-methods.js';
 
 /** The parts of koa 2/3 this adapter touches (no type import: koa is optional). */
 interface KoaContext {
@@ -28,8 +24,6 @@ interface KoaApplication {
   emit(event: string | symbol, ...args: unknown[]): boolean;
 }
 
-type Method = (...args: never[]) => unknown;
-type Wrapper = (original: Method) => Method;
 
 const warnOnce = onceLogger();
 
@@ -46,17 +40,13 @@ const KOA_VERSIONS = ['>=2 <4'];
  * `ctx.render` (src/http/frameworks/koa-views.ts).
  * Hooks reach the recorder through the request's own state, like the fastify adapter's.
  */
-class KoaInstrumentation extends InstrumentationBase<InstrumentationConfig> {
+class KoaInstrumentation extends AdapterInstrumentation {
   constructor() {
-    // This instrumentation emits no telemetry of its own, so its scope version is irrelevant.
-    super('otel-django-metrics/koa', '0.0.0', {});
+    super('koa');
   }
 
   protected override init(): InstrumentationNodeModuleDefinition[] {
-    const routes = new RouterMatches(
-      (prototype, method, wrapper) => this._wrap(prototype, method, wrapper),
-      (prototype, method) => this._unwrap(prototype, method),
-    );
+    const routes = new RouterMatches(this.wrappedMethods());
     const renders = new RenderCalls();
     const context = new InstrumentationNodeModuleFile(
       'koa/lib/context.js',
@@ -76,31 +66,23 @@ class KoaInstrumentation extends InstrumentationBase<InstrumentationConfig> {
 
   /**
    * A module whose exported class (CommonJS `module.exports`, or an ESM `default`) gets prototype
-   * methods wrapped. Every patched prototype is remembered: an app can load two copies of koa,
-   * and `disable` must restore them all.
+   * methods wrapped; `disable` restores every copy of koa the app loaded.
    */
   private definition(name: string, versions: string[], wrappers: Record<string, Wrapper>, files: InstrumentationNodeModuleFile[]): InstrumentationNodeModuleDefinition {
-    const patched = new Set<Record<string, Method>>();
+    const wrapped = this.wrappedMethods();
     const patch = (exports: unknown): unknown => {
       contain(`koa adapter patch of ${name}`, () => {
         const cls = typeof exports === 'function' ? exports : (exports as { default?: unknown } | null)?.default;
         const proto = (cls as { prototype?: Record<string, Method> } | undefined)?.prototype;
         if (typeof cls !== 'function' || proto === undefined) return;
         for (const [method, wrapper] of Object.entries(wrappers)) {
-          if (typeof proto[method] === 'function') this._wrap(proto, method, wrapper);
+          if (typeof proto[method] === 'function') wrapped.wrap(proto, method, wrapper);
           else warnOnce(`${name}.${method}`, `koa adapter: ${name} has no ${method} to hook; its metrics will be incomplete`);
         }
-        patched.add(proto);
       });
       return exports;
     };
-    const unpatch = (): void => {
-      for (const proto of patched) {
-        for (const method of Object.keys(wrappers)) if (isWrapped(proto[method])) this._unwrap(proto, method);
-      }
-      patched.clear();
-    };
-    return new InstrumentationNodeModuleDefinition(name, versions, patch, unpatch, files);
+    return new InstrumentationNodeModuleDefinition(name, versions, patch, () => wrapped.restore(), files);
   }
 }
 

@@ -1,16 +1,12 @@
 import { IncomingMessage } from 'node:http';
-import {
-  InstrumentationBase,
-  InstrumentationNodeModuleDefinition,
-  InstrumentationNodeModuleFile,
-  isWrapped,
-  type InstrumentationConfig,
-} from '@opentelemetry/instrumentation';
+import { InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
 import { safe } from '../../contain.js';
 import { onceLogger } from '../../log.js';
 import type { HttpRecorder } from '../recorder.js';
 import { stateOf } from '../request-state.js';
 import { reusedInstrumentation } from './reused-instrumentation.js';
+import { AdapterInstrumentation } from './adapter-instrumentation.js';
+import type { Method } from './wrapped-methods.js';
 
 /** The parts of @nestjs/core 10/11 this adapter touches (no type import: Nest is optional). */
 interface ArgumentsHost {
@@ -22,7 +18,6 @@ interface ExceptionsHandler {
   next(exception: unknown, host: ArgumentsHost): void;
 }
 
-type Method = (...args: never[]) => unknown;
 type Prototype = Record<string, Method>;
 
 const warnOnce = onceLogger();
@@ -47,10 +42,9 @@ let registeringNotFound = false;
  * counts no exception (its handler is marked when `RoutesResolver.registerNotFoundHandler` has
  * `RouterExceptionFilters.create` make it).
  */
-class NestInstrumentation extends InstrumentationBase<InstrumentationConfig> {
+class NestInstrumentation extends AdapterInstrumentation {
   constructor() {
-    // This instrumentation emits no telemetry of its own, so its scope version is irrelevant.
-    super('otel-django-metrics/nestjs', '0.0.0', {});
+    super('nestjs');
   }
 
   protected override init(): InstrumentationNodeModuleDefinition[] {
@@ -64,7 +58,7 @@ class NestInstrumentation extends InstrumentationBase<InstrumentationConfig> {
 
   /** A file of @nestjs/core exporting class `name`, whose prototype's `method` is wrapped; every patched prototype is restored by `disable`. */
   private file(path: string, name: string, method: string, wrapper: (original: Method) => Method): InstrumentationNodeModuleFile {
-    const patched = new Set<Prototype>();
+    const wrapped = this.wrappedMethods();
     return new InstrumentationNodeModuleFile(
       `@nestjs/core/${path}`,
       NEST_VERSIONS,
@@ -74,14 +68,10 @@ class NestInstrumentation extends InstrumentationBase<InstrumentationConfig> {
           warnOnce(`${name}.${method}`, `NestJS adapter: @nestjs/core has no ${name}.${method} to hook; NestJS exceptions will not be counted exactly`);
           return exports;
         }
-        this._wrap(proto, method, wrapper);
-        patched.add(proto);
+        wrapped.wrap(proto, method, wrapper);
         return exports;
       },
-      () => {
-        for (const proto of patched) if (isWrapped(proto[method])) this._unwrap(proto, method);
-        patched.clear();
-      },
+      () => wrapped.restore(),
     );
   }
 }
