@@ -34,10 +34,7 @@ async function play(path: string): Promise<Run> {
     echo: await client.send('/echo', { method: 'POST', headers: json, body: JSON.stringify({ text: 'x'.repeat(289) }) }),
     purge: await client.send('/users/1', { method: 'PURGE' }),
   };
-  await client.flood(200);
-  statuses.scrape = await client.send('/metrics', { headers: { 'Accept-Encoding': 'identity' } }, 'scrape');
-  const after = await app.scrape();
-  const again = await app.scrape();
+  const { after, again } = await client.finishScript(statuses);
   return { app, statuses, after, again, client };
 }
 

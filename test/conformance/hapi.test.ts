@@ -51,10 +51,7 @@ async function play(path: string, loader: string): Promise<Run> {
     echo: await client.send('/echo', { method: 'POST', body: 'x'.repeat(300) }),
     purge: await client.send('/users/1', { method: 'PURGE' }),
   };
-  await client.flood(200);
-  statuses.scrape = await client.send('/metrics', { headers: { 'Accept-Encoding': 'identity' } }, 'scrape');
-  const after = await app.scrape();
-  const again = await app.scrape();
+  const { after, again } = await client.finishScript(statuses);
   // Its own client: the body bytes the tests compare are those of the scrape `after`.
   statuses.named = await new Client(app).send('/named/1');
   const named = await app.scrape();

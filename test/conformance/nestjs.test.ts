@@ -84,10 +84,7 @@ async function play(major: '10' | '11', platform: string, path: string, loader: 
     invalid: await client.send('/api/v1/items', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: INVALID_ITEM }),
     purge: await client.send('/api/users/1', { method: 'PURGE' }),
   };
-  await client.flood(200);
-  statuses.scrape = await client.send('/metrics', { headers: { 'Accept-Encoding': 'identity' } }, 'scrape');
-  const after = await app.scrape();
-  const again = await app.scrape();
+  const { after, again } = await client.finishScript(statuses);
   return { app, statuses, after, again, client };
 }
 

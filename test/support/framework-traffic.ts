@@ -20,6 +20,16 @@ export class Client {
     return res.status;
   }
 
+  /**
+   * The shared script's end: 200 unknown URLs, the in-app scrape (its status as `statuses.scrape`),
+   * then two dedicated-port scrapes: `after`, and `again` to show those scrapes count nowhere.
+   */
+  async finishScript(statuses: Record<string, number>): Promise<{ after: Exposition; again: Exposition }> {
+    await this.flood(200);
+    statuses.scrape = await this.send('/metrics', { headers: { 'Accept-Encoding': 'identity' } }, 'scrape');
+    return { after: await this.app.scrape(), again: await this.app.scrape() };
+  }
+
   /** `count` GETs of distinct unknown URLs of one length (so their 404 bodies have one length). */
   async flood(count: number): Promise<void> {
     for (let i = 0; i < count; i++) await this.send(`/flood/${randomBytes(8).toString('hex')}`);
