@@ -25,7 +25,7 @@ export function hookFailed(site: string, err: unknown): void {
   if (reported.has(site)) return;
   reported.add(site);
   try {
-    report(`${HOOK_FAILED} ${site} failed; the measurement is dropped and the app is unaffected: ${describe(err)}`);
+    report(`${HOOK_FAILED} ${site} failed; the measurement is dropped and the app is unaffected: ${describeError(err)}`);
   } catch {
     // A logger that throws must not reach the app either.
   }
@@ -57,7 +57,8 @@ export function safe<A extends unknown[], R, T = unknown>(site: string, fn: (thi
   };
 }
 
-function describe(err: unknown): string {
+/** An error as one log fragment (`Name: message`); never throws, whatever the value. */
+export function describeError(err: unknown): string {
   try {
     return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   } catch {

@@ -1,4 +1,5 @@
 import { djangoName, type FamilyDef } from '../../views/index.js';
+import { describeError } from '../contain.js';
 import type { RequestState } from '../http/request-state.js';
 import { onceLogger } from '../log.js';
 import type { Counter } from '../store/counter.js';
@@ -69,7 +70,7 @@ export class Labeller {
     try {
       result = this.labelMetric!(this.metric, labels, { req: state.req, res: state.res });
     } catch (err) {
-      this.warnOnce(`${this.metric.name} threw`, `configure: labelMetric threw for ${this.metric.name} (${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}); its default labels apply`);
+      this.warnOnce(`${this.metric.name} threw`, `configure: labelMetric threw for ${this.metric.name} (${describeError(err)}); its default labels apply`);
       return undefined;
     }
     if (result !== null && typeof result === 'object') return result as Record<string, unknown>;

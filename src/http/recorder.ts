@@ -1,6 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { HTTP, type FamilyDef } from '../../views/index.js';
+import { describeError } from '../contain.js';
+import { Labelling, type CountOps, type CurrentRequest, type ObserveOps } from '../extension/labelling.js';
+import type { LabelMetric, ViewName } from '../extension/options.js';
+import { onceLogger } from '../log.js';
 import type { Counter } from '../store/counter.js';
 import type { Histogram } from '../store/histogram.js';
 import { values1, values2, values3 } from '../store/label-values.js';
@@ -8,9 +12,6 @@ import type { Registry } from '../store/registry.js';
 import { sampledTrace } from './exemplar.js';
 import { charsetOf, errorTypeOf, METRICS_VIEW, requestHeaders, sanitizeMethod, transportOf, UNNAMED_VIEW } from './labels.js';
 import { attachState, RequestState, stateOf } from './request-state.js';
-import { Labelling, type CountOps, type CurrentRequest, type ObserveOps } from '../extension/labelling.js';
-import type { LabelMetric, ViewName } from '../extension/options.js';
-import { onceLogger } from '../log.js';
 
 /**
  * The only place that turns HTTP request events into measurements of the 19 HTTP families.
@@ -131,7 +132,7 @@ export class HttpRecorder {
   routeMatched(state: RequestState, route: string): void {
     if (state.done) return;
     if (!state.entered) this.countEntry(state);
-    state.view = this.viewName === undefined || route === METRICS_VIEW ? route : (this.appViewName(state, route) ?? route);
+    state.view = this.viewName === undefined || route === METRICS_VIEW ? route : (appViewName(this.viewName, state, route) ?? route);
   }
 
   /** The app names the view from handler code (`setViewName`): a route match whose name is final. */
@@ -193,7 +194,7 @@ export class HttpRecorder {
     this.request.current = state;
     if (!state.entered) this.countEntry(state);
     // Plain node:http: no route match, the app's viewName may still name the request.
-    if (this.viewName !== undefined && state.framework === undefined && state.view === undefined) state.view = this.appViewName(state, undefined);
+    if (this.viewName !== undefined && state.framework === undefined && state.view === undefined) state.view = appViewName(this.viewName, state, undefined);
     this.responsesBefore.inc();
     this.latencyIncluding.observe((now - state.t0) / 1000, traced);
     const view = state.view ?? UNNAMED_VIEW;
@@ -204,10 +205,6 @@ export class HttpRecorder {
     if (state.streaming) this.streaming.inc();
     else this.responseBody.observe(responseBodySize(state));
     this.byCharset.add(values1(charset));
-  }
-
-  private appViewName(state: RequestState, route: string | undefined): string | undefined {
-    return appViewNameOf(this.viewName!, state, route);
   }
 
   /** The entry families (ajax, method, transport, request body): at TF, or for plain node:http (TF = T0) before the first routing-level event. */
@@ -229,12 +226,12 @@ const warnOnce = onceLogger();
  * The app's `viewName` for a request; `undefined` (the default view) when it returns no string.
  * A throw is the app's own: reported once, and the default view applies.
  */
-function appViewNameOf(viewName: ViewName, state: RequestState, route: string | undefined): string | undefined {
+function appViewName(viewName: ViewName, state: RequestState, route: string | undefined): string | undefined {
   let name: unknown;
   try {
     name = viewName({ req: state.req, framework: state.framework ?? 'node:http', route });
   } catch (err) {
-    warnOnce('threw', `configure: viewName threw (${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}); the default view applies`);
+    warnOnce('threw', `configure: viewName threw (${describeError(err)}); the default view applies`);
     return undefined;
   }
   if (typeof name === 'string' || name === undefined) return name;
